@@ -1,0 +1,83 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { IstioConfig } from "../stacks/types";
+import { chartLocation, mergeValues } from "./helmValues";
+
+export const EAST_WEST_GATEWAY = "istio-eastwestgateway";
+const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
+
+export interface EastWestGatewayArgs {
+    readonly provider: k8s.Provider;
+    readonly network: string;
+    readonly namespace: pulumi.Input<string>;
+    readonly istio: IstioConfig;
+    /**
+     * istiod's release (installed after istio-base and its CRDs): the gateway pod gets its proxy from
+     * istiod's injector, and istiod's webhook validates the Gateway.
+     */
+    readonly istiod: pulumi.Resource;
+    /**
+     * An address the other networks reach this gateway on without a load balancer (a kind node): the
+     * Service gets it as an external IP, which istiod announces as the network's gateway. Without it the
+     * Service is a LoadBalancer and istiod announces the load balancer's address.
+     */
+    readonly externalAddress?: pulumi.Input<string>;
+    readonly awaitWorkloads: boolean;
+}
+
+/**
+ * The east-west gateway of one network, from the official `gateway` chart, and the Gateway that
+ * exposes every `*.local` service on port 15443 with AUTO_PASSTHROUGH so the other networks can reach
+ * this cluster's workloads over mTLS.
+ */
+export class EastWestGateway extends pulumi.ComponentResource {
+    readonly release: k8s.helm.v3.Release;
+    readonly gateway: k8s.apiextensions.CustomResource;
+
+    constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-multicluster:istio:EastWestGateway", name, {}, opts);
+        const childOpts = { parent: this, provider: args.provider };
+
+        const service = args.externalAddress
+            ? { type: "ClusterIP", externalIPs: [args.externalAddress] }
+            : { type: "LoadBalancer" };
+        this.release = new k8s.helm.v3.Release(
+            `${name}-${EAST_WEST_GATEWAY}`,
+            {
+                name: EAST_WEST_GATEWAY,
+                ...chartLocation(args.istio.chartSource, "gateway"),
+                version: args.istio.version,
+                namespace: args.namespace,
+                // `networkGateway` makes the chart add the network label, ISTIO_META_REQUESTED_NETWORK_VIEW
+                // and the ports 15021, 15443, 15012 and 15017.
+                values: mergeValues(
+                    { name: EAST_WEST_GATEWAY, networkGateway: args.network, labels: { ...EAST_WEST_SELECTOR, app: EAST_WEST_GATEWAY }, service },
+                    args.istio.values.gateway,
+                ),
+                skipAwait: !args.awaitWorkloads,
+            },
+            { ...childOpts, dependsOn: [args.istiod] },
+        );
+
+        this.gateway = new k8s.apiextensions.CustomResource(
+            `${name}-cross-network-gateway`,
+            {
+                apiVersion: "networking.istio.io/v1",
+                kind: "Gateway",
+                metadata: { name: "cross-network-gateway", namespace: args.namespace },
+                spec: {
+                    selector: EAST_WEST_SELECTOR,
+                    servers: [
+                        {
+                            port: { number: 15443, name: "tls", protocol: "TLS" },
+                            tls: { mode: "AUTO_PASSTHROUGH" },
+                            hosts: ["*.local"],
+                        },
+                    ],
+                },
+            },
+            { ...childOpts, dependsOn: [args.istiod] },
+        );
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,85 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { buildTokenKubeconfig } from "./kubeconfig";
+
+/** Created by the istio-base chart; the istiod chart grants it cluster-wide read access. */
+export const ISTIO_READER_SERVICE_ACCOUNT = "istio-reader-service-account";
+
+/** One end of the exchange: a cluster, its provider and its istio-system namespace. */
+export interface RemoteSecretEnd {
+    readonly name: string;
+    readonly provider: k8s.Provider;
+    readonly namespace: pulumi.Input<string>;
+}
+
+export interface RemoteSecretArgs {
+    /** The cluster to be read: the reader token is made here. */
+    readonly source: RemoteSecretEnd & {
+        readonly apiServer: pulumi.Input<string>;
+        /** The release that creates the reader service account and its role. */
+        readonly istioRelease: pulumi.Resource;
+    };
+    /** The cluster whose istiod reads the source: the remote secret is stored here. */
+    readonly target: RemoteSecretEnd;
+}
+
+/**
+ * What `istioctl create-remote-secret` does for one ordered pair of clusters (source, target), without
+ * istioctl: a token for the source's Istio reader service account, a kubeconfig for the source's API
+ * server made from it, and that kubeconfig stored in the target as `istio-remote-secret-<source>`,
+ * which the target's istiod watches to discover the source's services and endpoints.
+ * Each target gets its own token, so one cluster's access can be revoked without touching the others.
+ */
+export class RemoteSecret extends pulumi.ComponentResource {
+    readonly secretName: string;
+    /** The remote secret in the target cluster. */
+    readonly secret: k8s.core.v1.Secret;
+    /** The kubeconfig stored in the remote secret (secret). */
+    readonly kubeconfig: pulumi.Output<string>;
+
+    constructor(name: string, args: RemoteSecretArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-multicluster:mesh:RemoteSecret", name, {}, opts);
+        const { source, target } = args;
+
+        // The token controller fills in `token` and `ca.crt`; the provider waits for them.
+        const token = new k8s.core.v1.Secret(
+            `${name}-reader-token`,
+            {
+                metadata: {
+                    name: `istio-reader-token-for-${target.name}`,
+                    namespace: source.namespace,
+                    annotations: { "kubernetes.io/service-account.name": ISTIO_READER_SERVICE_ACCOUNT },
+                },
+                type: "kubernetes.io/service-account-token",
+            },
+            { parent: this, provider: source.provider, dependsOn: [source.istioRelease] },
+        );
+
+        this.kubeconfig = pulumi.secret(
+            pulumi.all([token.data, source.apiServer]).apply(([data, server]) =>
+                buildTokenKubeconfig({
+                    clusterName: source.name,
+                    server,
+                    certificateAuthorityData: data["ca.crt"],
+                    token: Buffer.from(data["token"], "base64").toString("utf8"),
+                }),
+            ),
+        );
+
+        this.secretName = `istio-remote-secret-${source.name}`;
+        this.secret = new k8s.core.v1.Secret(
+            `${name}-remote-secret`,
+            {
+                metadata: {
+                    name: this.secretName,
+                    namespace: target.namespace,
+                    labels: { "istio/multiCluster": "true" },
+                    annotations: { "networking.istio.io/cluster": source.name },
+                },
+                stringData: { [source.name]: this.kubeconfig },
+            },
+            { parent: this, provider: target.provider },
+        );
+        this.registerOutputs({ secretName: this.secretName });
+    }
+}

@@ -1,0 +1,46 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, RawObject } from "./configProblems";
+import { parseStackConfig } from "./parseConfig";
+import { CONFIG_NAMESPACE, StackConfig } from "./types";
+
+// Exported by the SDK's runtime config module, but not part of its typings.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
+
+/**
+ * Reads every `istio-multicluster:*` key of the stack config and validates it before any resource is
+ * registered. Reading the whole namespace (rather than key by key) is what lets typos be reported.
+ */
+export function loadStackConfig(): StackConfig {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const raw: RawObject = {};
+    for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
+        if (fullKey.startsWith(prefix)) {
+            raw[fullKey.slice(prefix.length)] = decode(text);
+        }
+    }
+    try {
+        const config = parseStackConfig(raw);
+        if (config.ca.type === "provided" && !isConfigSecret(`${prefix}ca`)) {
+            throw new ConfigError([
+                "ca: got a plain-text value; expected a secret (set it with `pulumi config set --secret --path ca.intermediates.<cluster>.key ...`)",
+            ]);
+        }
+        return config;
+    } catch (err) {
+        // RunError prints just the message, without a stack trace that would bury it.
+        throw err instanceof ConfigError ? new pulumi.RunError(err.message) : err;
+    }
+}
+
+/** Objects and lists arrive as JSON text; scalar keys stay the strings they were set as ("1.0" is not 1). */
+function decode(text: string): unknown {
+    if (!/^\s*[[{]/.test(text)) {
+        return text;
+    }
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}

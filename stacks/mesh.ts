@@ -1,0 +1,147 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Cluster } from "../components/cluster";
+import { CrossClusterCheck, CrossClusterResult } from "../components/crossClusterCheck";
+import { EastWestGateway } from "../components/eastWestGateway";
+import { IstioControlPlane } from "../components/istioControlPlane";
+import { MeshTrust } from "../components/meshTrust";
+import { RemoteSecret } from "../components/remoteSecret";
+import { HelloworldVersion, TestApp } from "../components/testApp";
+import { StackConfig } from "./types";
+
+export interface ClusterSummary {
+    readonly name: string;
+    readonly network: string;
+    readonly apiServer: pulumi.Output<string>;
+    readonly istioVersion: string;
+}
+
+export interface MeshOutputs {
+    readonly meshId: string;
+    readonly topology: string;
+    readonly clusters: ClusterSummary[];
+    /** The mesh's root CA certificate (public). */
+    readonly rootCert: pulumi.Output<string>;
+    /** One result per cluster, or undefined when the verification is disabled. */
+    readonly verification: pulumi.Output<CrossClusterResult[]> | undefined;
+}
+
+/** helloworld v1 in the first cluster, v2 in the second, and alternating beyond. */
+export function helloworldVersionFor(clusterIndex: number): HelloworldVersion {
+    return clusterIndex % 2 === 0 ? "v1" : "v2";
+}
+
+/** Composes the components into a multi-primary mesh over the configured clusters. */
+export function deployMesh(config: StackConfig): MeshOutputs {
+    const multiNetwork = config.topology === "multi-primary-multi-network";
+    const clusters = config.clusters.map((c) => new Cluster(c.name, { config: c }));
+    const trust = new MeshTrust("mesh-trust", { ca: config.ca, clusterNames: clusters.map((c) => c.clusterName) });
+
+    const planes = clusters.map(
+        (cluster) =>
+            new IstioControlPlane(cluster.clusterName, {
+                provider: cluster.provider,
+                clusterName: cluster.clusterName,
+                network: cluster.network,
+                meshId: config.meshId,
+                trustDomain: config.trustDomain,
+                istio: config.istio,
+                ca: trust.bundles[cluster.clusterName],
+                istioHub: config.images.istioHub,
+                awaitWorkloads: config.awaitWorkloads,
+            }),
+    );
+
+    const gateways = multiNetwork
+        ? clusters.map(
+              (cluster, i) =>
+                  new EastWestGateway(cluster.clusterName, {
+                      provider: cluster.provider,
+                      network: cluster.network,
+                      namespace: planes[i].namespace,
+                      istio: config.istio,
+                      istiod: planes[i].istiod,
+                      externalAddress: cluster.nodeAddress,
+                      awaitWorkloads: config.awaitWorkloads,
+                  }),
+          )
+        : [];
+
+    const remoteSecrets = clusters.flatMap((source, s) =>
+        clusters
+            .filter((target) => target !== source)
+            .map(
+                (target) =>
+                    new RemoteSecret(`${source.clusterName}-to-${target.clusterName}`, {
+                        source: {
+                            name: source.clusterName,
+                            provider: source.provider,
+                            namespace: planes[s].namespace,
+                            apiServer: source.apiServer,
+                            istioRelease: planes[s].istiod,
+                        },
+                        target: {
+                            name: target.clusterName,
+                            provider: target.provider,
+                            namespace: planes[clusters.indexOf(target)].namespace,
+                        },
+                    }),
+            ),
+    );
+
+    let verification: pulumi.Output<CrossClusterResult[]> | undefined;
+    if (config.testApp.enabled) {
+        // The app's pods need the injector (istiod) and, to be reachable from the other clusters, the
+        // remote secrets and east-west gateways; none of that is data the app consumes.
+        const meshReady = [...planes.map((p) => p.istiod), ...remoteSecrets.map((r) => r.secret), ...gateways.map((g) => g.release)];
+        const apps = clusters.map(
+            (cluster, i) =>
+                new TestApp(
+                    cluster.clusterName,
+                    {
+                        provider: cluster.provider,
+                        version: helloworldVersionFor(i),
+                        helloworldImage: helloworldVersionFor(i) === "v1" ? config.images.helloworldV1 : config.images.helloworldV2,
+                        curlImage: config.images.curl,
+                        awaitWorkloads: config.awaitWorkloads,
+                    },
+                    { dependsOn: meshReady },
+                ),
+        );
+        if (config.verify.enabled) {
+            const expectedVersions = [...new Set(clusters.map((_, i) => helloworldVersionFor(i)))];
+            // Upgrades of the charts, new remote secrets and changed app specs run the check again.
+            const triggers = [
+                ...planes.map((p) => p.istiod.status.revision),
+                ...gateways.map((g) => g.release.status.revision),
+                ...remoteSecrets.map((r) => r.secret.metadata.uid),
+                ...apps.flatMap((a) => [a.helloworld.metadata.generation, a.curl.metadata.generation]),
+            ];
+            const checks = clusters.map(
+                (cluster) =>
+                    new CrossClusterCheck(
+                        cluster.clusterName,
+                        {
+                            clusterName: cluster.clusterName,
+                            kubeconfig: cluster.kubeconfig,
+                            context: cluster.context,
+                            expectedVersions,
+                            requests: config.verify.requests,
+                            attempts: config.verify.attempts,
+                            triggers,
+                        },
+                        // Every cluster's app must be up: the point is to reach the versions elsewhere.
+                        { dependsOn: apps },
+                    ),
+            );
+            verification = pulumi.all(checks.map((c) => c.result));
+        }
+    }
+
+    return {
+        meshId: config.meshId,
+        topology: config.topology,
+        clusters: clusters.map((c) => ({ name: c.clusterName, network: c.network, apiServer: c.apiServer, istioVersion: config.istio.version })),
+        rootCert: trust.rootCert,
+        verification,
+    };
+}

@@ -1,0 +1,98 @@
+/** The validated, typed stack configuration the components are composed from. */
+
+export const CONFIG_NAMESPACE = "istio-multicluster";
+
+export const TOPOLOGIES = ["multi-primary", "multi-primary-multi-network"] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+
+export const OFFICIAL_ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
+export const DEFAULT_ISTIO_VERSION = "1.30.4";
+export const DEFAULT_TRUST_DOMAIN = "cluster.local";
+
+export const ISTIO_CHARTS = ["base", "istiod", "gateway"] as const;
+export type IstioChart = (typeof ISTIO_CHARTS)[number];
+
+/** A cluster the program creates itself with `kind`, for laptops and CI machines with Docker. */
+export interface KindClusterSource {
+    readonly type: "kind";
+    /** kind node image, e.g. `kindest/node:v1.34.0`; kind's own default when absent. */
+    readonly nodeImage?: string;
+}
+
+/** A cluster that already exists and is reached through a kubeconfig. */
+export interface ExistingClusterSource {
+    readonly type: "existing";
+    /** The kubeconfig's YAML content (read from the file when the config gave a path). */
+    readonly kubeconfig: string;
+    readonly context?: string;
+    /** The API-server URL that OTHER clusters' istiod must use: `apiServer` from the config, else the kubeconfig's server. */
+    readonly apiServer: string;
+}
+
+export type ClusterSource = KindClusterSource | ExistingClusterSource;
+
+export interface ClusterConfig {
+    readonly name: string;
+    readonly network: string;
+    readonly source: ClusterSource;
+}
+
+export type ChartSource =
+    | { readonly type: "repository"; readonly url: string }
+    | { readonly type: "directory"; readonly path: string };
+
+export interface IstioConfig {
+    readonly version: string;
+    readonly chartSource: ChartSource;
+    /** Extra Helm values per chart, merged over the program's own. */
+    readonly values: Readonly<Record<IstioChart, Record<string, unknown>>>;
+}
+
+export interface ProvidedIntermediate {
+    readonly cert: string;
+    readonly key: string;
+}
+
+export type CaConfig =
+    | { readonly type: "generated"; readonly organization: string; readonly validityHours: number }
+    | {
+          readonly type: "provided";
+          readonly rootCert: string;
+          readonly intermediates: Readonly<Record<string, ProvidedIntermediate>>;
+      };
+
+export interface ImagesConfig {
+    /** Registry/hub for Istio's own images (istiod, proxies); the chart default when absent. */
+    readonly istioHub?: string;
+    readonly helloworldV1: string;
+    readonly helloworldV2: string;
+    readonly curl: string;
+}
+
+export interface VerifyConfig {
+    readonly enabled: boolean;
+    /** Requests sent per attempt from each cluster's curl client. */
+    readonly requests: number;
+    /** Attempts before giving up; cross-cluster endpoints take a few seconds to propagate. */
+    readonly attempts: number;
+}
+
+export interface StackConfig {
+    readonly topology: Topology;
+    readonly meshId: string;
+    readonly trustDomain: string;
+    readonly clusters: readonly ClusterConfig[];
+    readonly istio: IstioConfig;
+    readonly ca: CaConfig;
+    readonly testApp: { readonly enabled: boolean };
+    readonly verify: VerifyConfig;
+    /** When false, nothing waits for pods to become ready (for API servers without nodes). */
+    readonly awaitWorkloads: boolean;
+    readonly images: ImagesConfig;
+}
+
+export const DEFAULT_IMAGES: ImagesConfig = {
+    helloworldV1: "docker.io/istio/examples-helloworld-v1:1.0",
+    helloworldV2: "docker.io/istio/examples-helloworld-v2:1.0",
+    curl: "docker.io/curlimages/curl:8.16.0",
+};

@@ -1,0 +1,131 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** How Pulumi's wire format marks a secret value: `{ [SIG_KEY]: SECRET_SIG, value }`. */
+const SIG_KEY = pulumi.runtime.specialSigKey;
+const SECRET_SIG = pulumi.runtime.specialSecretSig;
+
+/** One resource as the engine would have been asked to register it. */
+export interface RecordedResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly custom: boolean;
+    /** Inputs with secrets unwrapped. */
+    readonly inputs: Record<string, any>;
+    /** Top-level input keys that carry a secret somewhere inside. */
+    readonly secretInputs: ReadonlySet<string>;
+    /** Provider reference (`<provider urn>::<id>`), if any. */
+    readonly provider: string | undefined;
+    readonly parent: string;
+    /** URNs this resource waits for: explicit dependsOn and those its inputs' Outputs came from. */
+    readonly dependencies: readonly string[];
+}
+
+export type StateFor = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
+
+/**
+ * Runs `program` under Pulumi's mocks and returns every resource it registered, with the parent,
+ * provider and dependencies the SDK sent along — what `newResource` alone does not show.
+ */
+export async function runWithMocks<T>(
+    program: () => T,
+    stateFor: StateFor,
+    config: Record<string, string> = {},
+    secretKeys: string[] = [],
+): Promise<{ result: T; resources: RecordedResource[] }> {
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => ({
+                id: args.custom ? `${args.name}-id` : undefined,
+                state: { ...args.inputs, ...stateFor({ ...args, inputs: unwrapSecrets(args.inputs) }) },
+            }),
+            call: (args) => args.inputs,
+        },
+        "istio-multicluster",
+        "test",
+        false,
+    );
+    const resources: RecordedResource[] = [];
+    let lastActivity = Date.now();
+    let pending = 0;
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) => {
+        pending++;
+        const raw = req.getObject()?.toJavaScript() ?? {};
+        return register(req, (err: unknown, res: any) => {
+            pending--;
+            lastActivity = Date.now();
+            if (!err) {
+                resources.push({
+                    urn: res.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    custom: req.getCustom(),
+                    inputs: unwrapSecrets(raw),
+                    secretInputs: new Set(Object.keys(raw).filter((k) => containsSecret(raw[k]))),
+                    provider: req.getProvider() || undefined,
+                    parent: req.getParent(),
+                    dependencies: req.getDependenciesList(),
+                });
+            }
+            callback(err, res);
+        });
+    };
+
+    // A registration that fails surfaces only as an unhandled rejection: collect those and fail the run.
+    const failures: unknown[] = [];
+    const onRejection = (reason: unknown) => failures.push(reason);
+    process.on("unhandledRejection", onRejection);
+    let result: T;
+    try {
+        result = program();
+        // Registrations trail the program (they wait for their inputs): settle once nothing moved for a while.
+        while (pending > 0 || Date.now() - lastActivity < 300) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+    if (failures.length > 0) {
+        throw failures[0];
+    }
+    const urns = new Set<string>();
+    for (const r of resources) {
+        if (urns.has(r.urn)) {
+            throw new Error(`two resources share the URN ${r.urn}`);
+        }
+        urns.add(r.urn);
+    }
+    return { result, resources };
+}
+
+/** The value of an Output, once known. */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply(resolve));
+}
+
+function containsSecret(value: unknown): boolean {
+    if (Array.isArray(value)) {
+        return value.some(containsSecret);
+    }
+    if (typeof value === "object" && value !== null) {
+        const obj = value as Record<string, unknown>;
+        return obj[SIG_KEY] === SECRET_SIG || Object.values(obj).some(containsSecret);
+    }
+    return false;
+}
+
+function unwrapSecrets(value: any): any {
+    if (Array.isArray(value)) {
+        return value.map(unwrapSecrets);
+    }
+    if (typeof value === "object" && value !== null) {
+        if (value[SIG_KEY] === SECRET_SIG) {
+            return unwrapSecrets(value.value);
+        }
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
