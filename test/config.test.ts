@@ -1,0 +1,233 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
+import { loadStackConfig } from "../stacks/loadConfig";
+import { deployMesh } from "../stacks/mesh";
+import { fakeKubeconfig, fakeState } from "./harness/fakeCluster";
+import { runWithMocks } from "./harness/mockRuntime";
+
+const KIND_CLUSTERS = [
+    { name: "cluster1", network: "network1", kind: {} },
+    { name: "cluster2", network: "network2", kind: {} },
+];
+
+/** The stack config as the engine hands it to the program: namespaced keys, objects as JSON text. */
+function stackConfig(values: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(
+        Object.entries(values).map(([key, value]) => [`istio-multicluster:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+    );
+}
+
+/** Runs the whole program on `values`; returns the error it stopped with and what it registered first. */
+async function runProgram(values: Record<string, unknown>, secretKeys: string[] = []) {
+    const { result, resources } = await runWithMocks(
+        () => {
+            try {
+                deployMesh(loadStackConfig());
+                return undefined;
+            } catch (err) {
+                return err as Error;
+            }
+        },
+        fakeState,
+        stackConfig(values),
+        secretKeys.map((k) => `istio-multicluster:${k}`),
+    );
+    return { error: result, resources };
+}
+
+const VALID = { meshId: "mesh1", clusters: KIND_CLUSTERS };
+const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+
+const CASES: { title: string; values: Record<string, unknown>; problems: string[] }[] = [
+    {
+        title: "fewer than two clusters",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0]] },
+        problems: [
+            'clusters: got [{"name":"cluster1","network":"network1","kind":{}}]; expected a list of at least two clusters, each with name, network and either kind or kubeconfig',
+        ],
+    },
+    {
+        title: "no clusters at all",
+        values: { meshId: "mesh1" },
+        problems: ["clusters: missing; expected a list of at least two clusters, each with name, network and either kind or kubeconfig"],
+    },
+    {
+        title: "duplicate cluster names",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], name: "cluster1" }] },
+        problems: ['clusters[1].name: got "cluster1"; expected a name not used by another cluster (clusters[0] is already named "cluster1")'],
+    },
+    {
+        title: "an invalid cluster name",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], name: "Cluster_2" }] },
+        problems: [
+            `clusters[1].name: got "Cluster_2"; expected a DNS-1123 label (lowercase letters, digits and '-', 1-63 characters, starting and ending with a letter or digit)`,
+        ],
+    },
+    {
+        title: "a missing network",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", kind: {} }] },
+        problems: [
+            `clusters[1].network: missing; expected a Kubernetes label value (letters, digits, '-', '_' and '.', 1-63 characters, starting and ending with a letter or digit)`,
+        ],
+    },
+    {
+        title: "both kind and kubeconfig",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], kubeconfig: "/etc/kubeconfig" }] },
+        problems: [
+            "clusters[1]: has both kind and kubeconfig; expected exactly one: kind (a local cluster this program creates) or kubeconfig (an existing cluster)",
+        ],
+    },
+    {
+        title: "neither kind nor kubeconfig",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2" }] },
+        problems: [
+            "clusters[1]: has neither kind nor kubeconfig; expected exactly one: kind (a local cluster this program creates) or kubeconfig (an existing cluster)",
+        ],
+    },
+    {
+        title: "a kubeconfig file that does not exist",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: "/no/such/kubeconfig" }] },
+        problems: [`clusters[1].kubeconfig: got "/no/such/kubeconfig"; expected an existing kubeconfig file, or the kubeconfig's YAML content`],
+    },
+    {
+        title: "a context the kubeconfig does not have",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: fakeKubeconfig("cluster2"), context: "prod" }] },
+        problems: ['clusters[1].context: got "prod"; expected a kubeconfig context with a server; the kubeconfig has no context "prod" (contexts: kind-cluster2)'],
+    },
+    {
+        title: "an API-server address that is not an https URL",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: fakeKubeconfig("cluster2"), apiServer: "10.0.0.5:6443" }] },
+        problems: [`clusters[1].apiServer: got "10.0.0.5:6443"; expected an https URL that the other clusters can reach, e.g. "https://10.0.0.5:6443"`],
+    },
+    {
+        title: "an unknown topology",
+        values: { ...VALID, topology: "primary-remote" },
+        problems: ['topology: got "primary-remote"; expected one of multi-primary, multi-primary-multi-network'],
+    },
+    {
+        title: "a topology the networks contradict",
+        values: { ...VALID, topology: "multi-primary" },
+        problems: ['topology: got "multi-primary"; expected "multi-primary-multi-network", because the clusters are on 2 networks (network1, network2)'],
+    },
+    {
+        title: "kind clusters sharing a network",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], network: "network1" }] },
+        problems: [
+            'clusters[0].network: got "network1"; expected a network no other cluster is on (clusters[1] is on it too): pod IPs of a kind cluster are not routable from other clusters',
+            'clusters[1].network: got "network1"; expected a network no other cluster is on (clusters[0] is on it too): pod IPs of a kind cluster are not routable from other clusters',
+        ],
+    },
+    {
+        title: "a malformed Istio version",
+        values: { ...VALID, istio: { version: "1.30" } },
+        problems: ['istio.version: got "1.30"; expected a chart version like "1.30.4" (MAJOR.MINOR.PATCH)'],
+    },
+    {
+        title: "a chart repo that is neither a URL nor an existing directory",
+        values: { ...VALID, istio: { chartRepo: "./no-such-charts" } },
+        problems: [
+            'istio.chartRepo: got "./no-such-charts"; expected a Helm repository URL (https://, http:// or oci://) or an existing directory holding the base, istiod and gateway charts',
+        ],
+    },
+    {
+        title: "Helm values that contradict the program's own",
+        values: { ...VALID, istio: { values: { istiod: { global: { network: "other" } } } } },
+        problems: ['istio.values.istiod.global.network: got "other"; expected no value: the program sets it from meshId, trustDomain and clusters[]'],
+    },
+    {
+        title: "values for a chart the program does not install",
+        values: { ...VALID, istio: { values: { cni: {} } } },
+        problems: ["istio.values.cni: got {}; expected no such key (allowed keys: base, istiod, gateway)"],
+    },
+    {
+        title: "a misspelt top-level key",
+        values: { ...VALID, meshID: "mesh1" },
+        problems: ['meshID: got "mesh1"; expected no such key (allowed keys: meshId, trustDomain, topology, clusters, istio, ca, testApp, verify, workloads, images)'],
+    },
+    {
+        title: "a misspelt cluster key",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], netwrok: "network2" }] },
+        problems: ['clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer)'],
+    },
+    {
+        title: "a missing mesh ID",
+        values: { clusters: KIND_CLUSTERS },
+        problems: [
+            `meshId: missing; expected a DNS-1123 label (lowercase letters, digits and '-', 1-63 characters, starting and ending with a letter or digit), e.g. "mesh1"`,
+        ],
+    },
+    {
+        title: "verification without waiting for workloads",
+        values: { ...VALID, workloads: { awaitReady: false } },
+        problems: [
+            "verify.enabled: got true while workloads.awaitReady is false; traffic can only be verified once pods run (set verify.enabled: false)",
+        ],
+    },
+    {
+        title: "a non-boolean switch",
+        values: { ...VALID, testApp: { enabled: "yes" }, verify: { enabled: false } },
+        problems: ['testApp.enabled: got "yes"; expected true or false'],
+    },
+    {
+        title: "an existing CA set in plain text",
+        values: { ...VALID, ca: { rootCert: PEM_CERT, intermediates: { cluster1: { cert: PEM_CERT, key: PEM_KEY }, cluster2: { cert: PEM_CERT, key: PEM_KEY } } } },
+        problems: [
+            "ca: got a plain-text value; expected a secret (set it with `pulumi config set --secret --path ca.intermediates.<cluster>.key ...`)",
+        ],
+    },
+    {
+        title: "an existing CA missing a cluster's intermediate",
+        values: { ...VALID, ca: { rootCert: PEM_CERT, intermediates: { cluster1: { cert: PEM_CERT, key: PEM_KEY } } } },
+        problems: ["ca.intermediates.cluster2: missing; expected the {cert, key} of cluster cluster2's intermediate CA"],
+    },
+];
+
+describe("stack config validation", () => {
+    for (const c of CASES) {
+        it(`rejects ${c.title} before registering any resource`, async () => {
+            const { error, resources } = await runProgram(c.values);
+            assert.ok(error instanceof pulumi.RunError, `expected a RunError, got ${error}`);
+            assert.equal(
+                error.message,
+                `Invalid stack config (${c.problems.length} problem${c.problems.length === 1 ? "" : "s"}):\n` +
+                    c.problems.map((p) => `  - ${p}`).join("\n"),
+            );
+            assert.deepEqual(resources, []);
+        });
+    }
+
+    it("reports every problem of one config in a single message", async () => {
+        const { error } = await runProgram({ meshId: "Mesh 1", clusters: [KIND_CLUSTERS[0]], istio: { version: "latest" } });
+        assert.ok(error instanceof pulumi.RunError);
+        assert.equal(error.message.split("\n")[0], "Invalid stack config (3 problems):");
+        assert.match(error.message, /^ {2}- meshId: got "Mesh 1"/m);
+        assert.match(error.message, /^ {2}- clusters: got /m);
+        assert.match(error.message, /^ {2}- istio\.version: got "latest"/m);
+    });
+
+    it("accepts an existing CA set as a secret and delivers it as given", async () => {
+        const ca = { rootCert: PEM_CERT, intermediates: { cluster1: { cert: PEM_CERT, key: PEM_KEY }, cluster2: { cert: PEM_CERT, key: PEM_KEY } } };
+        const { error, resources } = await runProgram({ ...VALID, ca }, ["ca"]);
+        assert.equal(error, undefined);
+        assert.equal(resources.filter((r) => r.type.startsWith("tls:")).length, 0, "no CA is generated");
+        const cacerts = resources.find((r) => r.name === "cluster1-cacerts")!;
+        assert.equal(cacerts.inputs.stringData["ca-key.pem"], PEM_KEY);
+        assert.equal(cacerts.inputs.stringData["root-cert.pem"], PEM_CERT);
+        assert.ok(cacerts.secretInputs.has("stringData"));
+    });
+
+    it("accepts the embedded dev stack's config (Pulumi.dev.yaml) and fills in the defaults", async () => {
+        const devStack = yaml.load(fs.readFileSync("Pulumi.dev.yaml", "utf8")) as { config: Record<string, unknown> };
+        const values = Object.fromEntries(Object.entries(devStack.config).map(([k, v]) => [k.replace(/^istio-multicluster:/, ""), v]));
+        const { error, resources } = await runProgram(values);
+        assert.equal(error, undefined);
+        const istiod = resources.find((r) => r.name === "cluster1-istiod")!;
+        assert.equal(istiod.inputs.version, "1.30.4");
+        assert.equal(istiod.inputs.values.meshConfig.trustDomain, "cluster.local");
+        assert.equal(resources.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-verify")).length, 2);
+    });
+});
