@@ -1,11 +1,18 @@
 import { loadStackConfig } from "./stacks/loadConfig";
 import { deployMesh } from "./stacks/mesh";
 
-// Validation comes first: a bad config stops the program before any resource is registered.
-const mesh = deployMesh(loadStackConfig());
-
-export const meshId = mesh.meshId;
-export const topology = mesh.topology;
-export const clusters = mesh.clusters;
-export const rootCert = mesh.rootCert;
-export const verification = mesh.verification ?? "disabled";
+/**
+ * The program. Validation comes first, so a bad config stops it before any resource is registered.
+ * Exported as a function so that the Automation API (the end-to-end test) can run it as an inline
+ * program too; Pulumi calls it and exports what it returns.
+ */
+export = async () => {
+    const mesh = deployMesh(loadStackConfig());
+    return {
+        meshId: mesh.meshId,
+        topology: mesh.topology,
+        clusters: mesh.clusters,
+        rootCert: mesh.rootCert,
+        verification: mesh.verification ?? "disabled",
+    };
+};

@@ -8,7 +8,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
-import { getJson, kubectl, mustKubectl, mustRun, Stack } from "./pulumiCli";
+import program = require("../../index");
+import { getJson, isGone, kubectl, mustKubectl, mustRun } from "./kube";
+import { ProjectStack } from "./projectStack";
 
 const work = process.env.E2E_WORK!;
 const CLUSTERS = ["cluster1", "cluster2"] as const;
@@ -19,36 +21,56 @@ function stackConfig(meshId: string): Record<string, unknown> {
     return {
         meshId,
         clusters: CLUSTERS.map((name, i) => ({ name, network: `network${i + 1}`, kubeconfig: admin(name) })),
-        istio: { version: "1.30.4", chartRepo: "test/charts" },
+        istio: { version: "1.30.4", chartRepo: path.resolve("test/charts") },
         workloads: { awaitReady: false },
         verify: { enabled: false },
     };
 }
 
-const notFound = (cluster: string, args: string[]) => {
-    const result = kubectl(admin(cluster), ["get", ...args]);
-    return result.status !== 0 && /NotFound|not found/.test(result.stderr);
-};
+/** A root CA and one intermediate per cluster, made with openssl: the CA the stack is given. */
+function makeCa(dir: string) {
+    fs.mkdirSync(dir, { recursive: true });
+    const file = (name: string) => path.join(dir, name);
+    mustRun("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("root.key"), "-out", file("root.crt"), "-days", "7",
+        "-subj", "/O=e2e/CN=Root CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    fs.writeFileSync(file("ca.ext"), "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n");
+    const intermediates: Record<string, { cert: string; key: string }> = {};
+    for (const cluster of CLUSTERS) {
+        mustRun("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", file(`${cluster}.key`), "-out", file(`${cluster}.csr`),
+            "-subj", `/O=e2e/CN=Intermediate CA/L=${cluster}`]);
+        mustRun("openssl", ["x509", "-req", "-in", file(`${cluster}.csr`), "-CA", file("root.crt"), "-CAkey", file("root.key"), "-CAcreateserial",
+            "-days", "7", "-extfile", file("ca.ext"), "-out", file(`${cluster}.crt`)]);
+        intermediates[cluster] = { cert: fs.readFileSync(file(`${cluster}.crt`), "utf8"), key: fs.readFileSync(file(`${cluster}.key`), "utf8") };
+    }
+    const ca = { rootCert: fs.readFileSync(file("root.crt"), "utf8"), intermediates };
+    fs.rmSync(dir, { recursive: true });
+    return ca;
+}
 
 describe("the program against two API servers", { concurrency: 1 }, () => {
-    const stack = new Stack("e2e", work);
+    let project: ProjectStack;
+    let ca: ReturnType<typeof makeCa>;
     let destroyed = false;
 
-    before(() => {
+    before(async () => {
         assert.ok(work && fs.existsSync(admin("cluster1")), "run this through test/e2e/run.sh");
-        stack.init();
-        stack.writeConfig(stackConfig("mesh1"));
+        project = await ProjectStack.create("e2e", work, program);
+        ca = makeCa(path.join(work, "ca"));
+        await project.stack.setConfig("istio-multicluster:ca", { value: JSON.stringify(ca), secret: true });
+        project.writeConfig(stackConfig("mesh1"));
     });
 
-    after(() => {
+    after(async () => {
         if (!destroyed) {
-            stack.pulumi(["destroy", "--yes"]);
+            await project.stack.destroy().catch(() => undefined);
         }
     });
 
-    it("pulumi up of two clusters on two networks succeeds", () => {
-        const up = stack.mustPulumi(["up", "--yes"]);
-        assert.match(up.stdout, /Resources:\s*\n\s*\+ \d+ created/);
+    it("pulumi up of two clusters on two networks succeeds", async () => {
+        const up = await project.stack.up();
+        assert.equal(up.summary.result, "succeeded");
+        assert.ok((up.summary.resourceChanges?.create ?? 0) >= 30, JSON.stringify(up.summary.resourceChanges));
+        assert.deepEqual(up.outputs.meshId.value, "mesh1");
     });
 
     it("puts every object the program owns into the right API server", () => {
@@ -69,6 +91,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
 
             const gatewayService = getJson(admin(cluster), ["service", "istio-eastwestgateway", "-n", "istio-system"]);
             assert.equal(gatewayService.metadata.labels["topology.istio.io/network"], network);
+            assert.equal(gatewayService.spec.type, "LoadBalancer");
             assert.deepEqual(gatewayService.spec.ports.map((p: any) => p.port), [15021, 15443, 15012, 15017]);
             const gateway = getJson(admin(cluster), ["gateways.networking.istio.io", "cross-network-gateway", "-n", "istio-system"]);
             assert.equal(gateway.spec.servers[0].tls.mode, "AUTO_PASSTHROUGH");
@@ -118,95 +141,90 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
         }
     });
 
-    it("delivers cacerts that chain to one root in both clusters (openssl verify)", () => {
-        const roots = new Set<string>();
+    it("delivers cacerts that chain to the one root in both clusters (openssl verify)", () => {
         for (const cluster of CLUSTERS) {
             const data = getJson(admin(cluster), ["secret", "cacerts", "-n", "istio-system"]).data;
             const dir = fs.mkdtempSync(path.join(work, `cacerts-${cluster}-`));
-            for (const [file, value] of Object.entries(data)) {
-                fs.writeFileSync(path.join(dir, file), Buffer.from(value as string, "base64"), { mode: 0o600 });
+            const file = (name: string) => path.join(dir, name);
+            for (const [name, value] of Object.entries(data)) {
+                fs.writeFileSync(file(name), Buffer.from(value as string, "base64"), { mode: 0o600 });
             }
-            roots.add(fs.readFileSync(path.join(dir, "root-cert.pem"), "utf8"));
-            const verify = mustRun("openssl", ["verify", "-CAfile", path.join(dir, "root-cert.pem"), path.join(dir, "ca-cert.pem")]);
-            assert.match(verify.stdout, /: OK/);
-            const isCa = mustRun("openssl", ["x509", "-in", path.join(dir, "ca-cert.pem"), "-noout", "-ext", "basicConstraints,keyUsage"]).stdout;
-            assert.match(isCa, /CA:TRUE/);
-            assert.match(isCa, /Certificate Sign/);
-            const certKey = mustRun("openssl", ["x509", "-in", path.join(dir, "ca-cert.pem"), "-noout", "-pubkey"]).stdout;
-            const keyKey = mustRun("openssl", ["pkey", "-in", path.join(dir, "ca-key.pem"), "-pubout"]).stdout;
-            assert.equal(keyKey, certKey, "ca-key.pem is the key of ca-cert.pem");
-            const chain = fs.readFileSync(path.join(dir, "cert-chain.pem"), "utf8");
-            assert.ok(chain.endsWith(fs.readFileSync(path.join(dir, "root-cert.pem"), "utf8")));
+            assert.equal(fs.readFileSync(file("root-cert.pem"), "utf8"), ca.rootCert);
+            assert.match(mustRun("openssl", ["verify", "-CAfile", file("root-cert.pem"), file("ca-cert.pem")]).stdout, /: OK/);
+            const extensions = mustRun("openssl", ["x509", "-in", file("ca-cert.pem"), "-noout", "-ext", "basicConstraints,keyUsage"]).stdout;
+            assert.match(extensions, /CA:TRUE/);
+            assert.match(extensions, /Certificate Sign/);
+            const certKey = mustRun("openssl", ["x509", "-in", file("ca-cert.pem"), "-noout", "-pubkey"]).stdout;
+            assert.equal(mustRun("openssl", ["pkey", "-in", file("ca-key.pem"), "-pubout"]).stdout, certKey, "ca-key.pem is ca-cert.pem's key");
+            const chain = fs.readFileSync(file("cert-chain.pem"), "utf8");
+            assert.equal(chain, `${fs.readFileSync(file("ca-cert.pem"), "utf8").trimEnd()}\n${ca.rootCert.trimEnd()}\n`);
             fs.rmSync(dir, { recursive: true });
         }
-        assert.equal(roots.size, 1, "both clusters trust the same root");
     });
 
-    it("keeps private keys, tokens and kubeconfigs out of the exported state in plain text", () => {
-        const state = stack.exportState();
+    it("keeps private keys, tokens and kubeconfigs out of the exported state in plain text", async () => {
+        const state = JSON.stringify(await project.stack.exportStack());
         const secrets: string[] = [];
         for (const cluster of CLUSTERS) {
             const other = CLUSTERS.find((c) => c !== cluster)!;
-            const cacerts = getJson(admin(cluster), ["secret", "cacerts", "-n", "istio-system"]).data;
-            secrets.push(Buffer.from(cacerts["ca-key.pem"], "base64").toString().split("\n")[1]);
-            secrets.push(Buffer.from(getJson(admin(cluster), ["secret", `istio-reader-token-for-${other}`, "-n", "istio-system"]).data.token, "base64").toString());
-            const adminConfig = yaml.load(fs.readFileSync(admin(cluster), "utf8")) as any;
-            secrets.push(adminConfig.users[0].user["client-key-data"]);
+            secrets.push(ca.intermediates[cluster].key.split("\n")[1]);
+            const token = getJson(admin(cluster), ["secret", `istio-reader-token-for-${other}`, "-n", "istio-system"]).data.token;
+            secrets.push(Buffer.from(token, "base64").toString());
+            secrets.push((yaml.load(fs.readFileSync(admin(cluster), "utf8")) as any).users[0].user["client-key-data"]);
         }
-        assert.ok(secrets.every((s) => s && s.length > 20));
+        assert.ok(secrets.every((s) => s.length > 40));
         for (const secret of secrets) {
-            assert.ok(!state.includes(secret), "a secret value appears in plain text");
+            assert.ok(!state.includes(secret.slice(0, 40)), "a secret value appears in plain text");
             assert.ok(!state.includes(Buffer.from(secret).toString("base64").slice(0, 40)), "a secret value appears base64-encoded");
         }
         assert.doesNotMatch(state, /PRIVATE KEY-----/);
-        assert.match(state, /"secure":|"ciphertext"/, "secrets are in the state, encrypted");
+        assert.match(state, /"ciphertext"/, "the secrets are in the state, encrypted");
     });
 
-    it("previews no changes right after up", () => {
-        stack.mustPulumi(["preview", "--expect-no-changes"]);
+    it("previews no changes right after up", async () => {
+        await project.stack.preview({ expectNoChanges: true });
     });
 
-    it("previews and applies a mesh ID change as an update of the istiod releases only", () => {
-        stack.writeConfig(stackConfig("mesh2"));
-        const preview = stack.mustPulumi(["preview", "--diff"]);
+    it("previews and applies a mesh ID change as an update of the istiod releases only", async () => {
+        project.writeConfig(stackConfig("mesh2"));
+        const preview = await project.stack.preview({ diff: true });
         assert.match(preview.stdout, /meshID\s*:\s*"mesh1" => "mesh2"/);
-        assert.match(preview.stdout, /~ 2 to update/);
-        assert.doesNotMatch(preview.stdout, /to (create|delete|replace)/);
-        stack.mustPulumi(["up", "--yes"]);
+        assert.deepEqual(
+            Object.fromEntries(Object.entries(preview.changeSummary).filter(([op]) => op !== "same")),
+            { update: 2 },
+        );
+        const up = await project.stack.up();
+        assert.equal(up.summary.resourceChanges?.update, 2);
         for (const cluster of CLUSTERS) {
             assert.match(getJson(admin(cluster), ["configmap", "istio", "-n", "istio-system"]).data.mesh, /meshId: "mesh2"/);
         }
-        stack.mustPulumi(["preview", "--expect-no-changes"]);
+        await project.stack.preview({ expectNoChanges: true });
     });
 
-    it("pulumi destroy leaves none of the program's objects in either API server", () => {
-        stack.mustPulumi(["destroy", "--yes"]);
+    it("pulumi destroy leaves none of the program's objects in either API server", async () => {
+        await project.stack.destroy();
         destroyed = true;
         for (const cluster of CLUSTERS) {
-            assert.ok(notFound(cluster, ["namespace", "istio-system"]), `${cluster}: istio-system still there`);
-            assert.ok(notFound(cluster, ["namespace", "sample"]), `${cluster}: sample still there`);
-            assert.ok(notFound(cluster, ["crd", "gateways.networking.istio.io"]), `${cluster}: Gateway CRD still there`);
-            assert.ok(notFound(cluster, ["clusterrole", "istio-reader-clusterrole-istio-system"]), `${cluster}: reader role still there`);
-            assert.ok(notFound(cluster, ["clusterrolebinding", "istio-reader-clusterrole-istio-system"]), `${cluster}: reader binding still there`);
-            const helmSecrets = getJson(admin(cluster), ["secrets", "--all-namespaces", "-l", "owner=helm"]).items;
-            assert.deepEqual(helmSecrets, []);
+            assert.ok(isGone(admin(cluster), ["namespace", "istio-system"]), `${cluster}: istio-system still there`);
+            assert.ok(isGone(admin(cluster), ["namespace", "sample"]), `${cluster}: sample still there`);
+            assert.ok(isGone(admin(cluster), ["crd", "gateways.networking.istio.io"]), `${cluster}: Gateway CRD still there`);
+            assert.ok(isGone(admin(cluster), ["clusterrole", "istio-reader-clusterrole-istio-system"]), `${cluster}: reader role still there`);
+            assert.ok(isGone(admin(cluster), ["clusterrolebinding", "istio-reader-clusterrole-istio-system"]), `${cluster}: reader binding still there`);
+            assert.deepEqual(getJson(admin(cluster), ["secrets", "--all-namespaces", "-l", "owner=helm"]).items, []);
         }
     });
 
-    it("stops an invalid config at preview with the validation message, creating nothing", () => {
-        const invalid = new Stack("e2e-invalid", work);
-        invalid.init();
+    it("stops an invalid config at preview with the validation message, creating nothing", async () => {
+        const invalid = await ProjectStack.create("e2e-invalid", work, program);
         const valid = stackConfig("mesh1");
         invalid.writeConfig({ ...valid, clusters: (valid.clusters as unknown[]).slice(0, 1) });
-        const preview = invalid.pulumi(["preview"]);
-        assert.notEqual(preview.status, 0);
-        assert.match(preview.stdout + preview.stderr, /Invalid stack config \(1 problem\):\n\s+- clusters: got \[/);
-        const up = invalid.pulumi(["up", "--yes"]);
-        assert.notEqual(up.status, 0);
-        const resources = JSON.parse(invalid.exportState()).deployment.resources ?? [];
+        const expected = /Invalid stack config \(1 problem\):\s+- clusters: got \[/;
+        await assert.rejects(invalid.stack.preview(), (err: Error) => expected.test(err.message));
+        await assert.rejects(invalid.stack.up(), (err: Error) => expected.test(err.message));
+        const resources = (await invalid.stack.exportStack()).deployment.resources ?? [];
         assert.deepEqual(resources.filter((r: any) => r.type !== "pulumi:pulumi:Stack"), []);
         for (const cluster of CLUSTERS) {
-            assert.ok(notFound(cluster, ["namespace", "istio-system"]));
+            assert.ok(isGone(admin(cluster), ["namespace", "istio-system"]));
         }
     });
 });

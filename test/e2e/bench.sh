@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Benchmarks, printed as medians and ratios:
+#   updown (default): median wall time of `pulumi up` and `pulumi destroy` of the two-cluster stack
+#                     against the loopback control planes, over $BENCH_RUNS runs (default 5).
+#   e2e:              wall time of `npm run test:e2e` cold (empty build caches: what a fresh machine
+#                     pays) and warm (caches kept), and their ratio.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source test/e2e/lib.sh
+mode=${1:-updown}
+runs=${BENCH_RUNS:-5}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+case "$mode" in
+updown)
+    e2e_node
+    e2e_toolchain
+    work=$(mktemp -d "${TMPDIR:-/tmp}/istio-mc-bench.XXXXXX")
+    trap 'e2e_stop_clusters "$work"; rm -rf "$work"' EXIT
+    e2e_start_clusters "$work"
+    e2e_pulumi_env "$work"
+    config="$work/Pulumi.bench.yaml"
+    cat >"$config" <<YAML
+config:
+  istio-multicluster:meshId: mesh1
+  istio-multicluster:clusters:
+    - { name: cluster1, network: network1, kubeconfig: $work/cluster1/admin.kubeconfig }
+    - { name: cluster2, network: network2, kubeconfig: $work/cluster2/admin.kubeconfig }
+  istio-multicluster:istio: { version: 1.30.4, chartRepo: test/charts }
+  istio-multicluster:workloads: { awaitReady: false }
+  istio-multicluster:verify: { enabled: false }
+YAML
+    pulumi stack init bench --non-interactive >&2
+    p() { pulumi "$@" --stack bench --config-file "$config" --non-interactive --yes >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }; }
+    ups=() downs=()
+    for ((i = 1; i <= runs; i++)); do
+        t0=$(now); p up; t1=$(now); p destroy; t2=$(now)
+        ups+=("$(elapsed "$t0" "$t1")") downs+=("$(elapsed "$t1" "$t2")")
+        log "run $i: up ${ups[-1]} s, destroy ${downs[-1]} s"
+    done
+    up_median=$(printf '%s\n' "${ups[@]}" | median)
+    down_median=$(printf '%s\n' "${downs[@]}" | median)
+    printf 'pulumi up (2 clusters):      median %.1f s over %d runs (%s)\n' "$up_median" "$runs" "${ups[*]}"
+    printf 'pulumi destroy (2 clusters): median %.1f s over %d runs (%s)\n' "$down_median" "$runs" "${downs[*]}"
+    ;;
+e2e)
+    cold_root=$(mktemp -d "${TMPDIR:-/tmp}/istio-mc-cold.XXXXXX")
+    trap 'chmod -R u+w "$cold_root" 2>/dev/null; rm -rf "$cold_root"' EXIT
+    # Both runs use the same fresh caches: the first fills them, the second reuses them.
+    cached() { ISTIO_MC_CACHE="$cold_root/cache" GOCACHE="$cold_root/go-build" GOMODCACHE="$cold_root/go-mod" npm run test:e2e; }
+    t0=$(now)
+    cached >"$cold_root/cold.log" 2>&1 || { tail -50 "$cold_root/cold.log" >&2; exit 1; }
+    t1=$(now)
+    cached >"$cold_root/warm.log" 2>&1 || { tail -50 "$cold_root/warm.log" >&2; exit 1; }
+    t2=$(now)
+    cold=$(elapsed "$t0" "$t1") warm=$(elapsed "$t1" "$t2")
+    printf 'npm run test:e2e cold: %s s, warm: %s s (cold/warm = %s)\n' "$cold" "$warm" "$(awk -v c="$cold" -v w="$warm" 'BEGIN { printf "%.1f", c / w }')"
+    ;;
+*)
+    echo "usage: npm run bench [-- updown|e2e]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# A Kubernetes control plane on loopback for the end-to-end test: etcd, kube-apiserver with RBAC and
+# its own CA and service-account signing key, and kube-controller-manager (which fills in
+# service-account token Secrets and finalizes deleted namespaces). No kubelet: pods never run.
+#
+#   controlplane.sh start <name> <dir> <apiserver-port> <etcd-client-port> <etcd-peer-port>
+#       writes <dir>/admin.kubeconfig (cluster-admin) and waits until the API server is ready
+#   controlplane.sh stop <dir>
+#       stops the processes started in <dir>; safe to repeat and after a failed start
+#
+# The binaries come from build-kube.sh ($KUBE_BIN_DIR, or the PATH).
+set -euo pipefail
+
+bin() { if [[ -n "${KUBE_BIN_DIR:-}" ]]; then echo "$KUBE_BIN_DIR/$1"; else command -v "$1"; fi; }
+PROCESSES=(kube-controller-manager kube-apiserver etcd)
+
+# A certificate signed by the control plane's CA: <file stem> <subject> [subjectAltName]
+issue() {
+    local dir=$1 stem=$2 subject=$3 san=${4:-}
+    openssl req -new -newkey rsa:2048 -nodes -keyout "$dir/$stem.key" -subj "$subject" -out "$dir/$stem.csr" 2>/dev/null
+    local ext="$dir/$stem.ext"
+    {
+        echo "basicConstraints=CA:FALSE"
+        echo "keyUsage=critical,digitalSignature,keyEncipherment"
+        if [[ -n $san ]]; then echo "extendedKeyUsage=serverAuth"; echo "subjectAltName=$san"; else echo "extendedKeyUsage=clientAuth"; fi
+    } >"$ext"
+    openssl x509 -req -in "$dir/$stem.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 2 -extfile "$ext" -out "$dir/$stem.crt" 2>/dev/null
+    rm -f "$dir/$stem.csr" "$ext"
+}
+
+kubeconfig() { # <dir> <user stem> <port> <output>
+    local dir=$1 user=$2 port=$3
+    cat >"$4" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- name: $(basename "$dir")
+  cluster:
+    server: https://127.0.0.1:$port
+    certificate-authority-data: $(base64 -w0 <"$dir/ca.crt")
+users:
+- name: $user
+  user:
+    client-certificate-data: $(base64 -w0 <"$dir/$user.crt")
+    client-key-data: $(base64 -w0 <"$dir/$user.key")
+contexts:
+- name: $(basename "$dir")
+  context:
+    cluster: $(basename "$dir")
+    user: $user
+current-context: $(basename "$dir")
+YAML
+    chmod 600 "$4"
+}
+
+start() {
+    local name=$1 dir=$2 port=$3 etcd_port=$4 peer_port=$5
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca.key" -out "$dir/ca.crt" -days 2 -subj "/CN=$name-ca" 2>/dev/null
+    issue "$dir" apiserver "/CN=kube-apiserver" "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
+    issue "$dir" admin "/O=system:masters/CN=admin"
+    issue "$dir" controller-manager "/CN=system:kube-controller-manager"
+    openssl genrsa -out "$dir/sa.key" 2048 2>/dev/null
+    openssl rsa -in "$dir/sa.key" -pubout -out "$dir/sa.pub" 2>/dev/null
+    kubeconfig "$dir" admin "$port" "$dir/admin.kubeconfig"
+    kubeconfig "$dir" controller-manager "$port" "$dir/controller-manager.kubeconfig"
+
+    "$(bin etcd)" --name "$name" --data-dir "$dir/etcd" --unsafe-no-fsync \
+        --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+        --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+        --initial-cluster "$name=http://127.0.0.1:$peer_port" >"$dir/etcd.log" 2>&1 &
+    echo $! >"$dir/etcd.pid"
+
+    "$(bin kube-apiserver)" --etcd-servers "http://127.0.0.1:$etcd_port" \
+        --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$port" --cert-dir "$dir" \
+        --tls-cert-file "$dir/apiserver.crt" --tls-private-key-file "$dir/apiserver.key" --client-ca-file "$dir/ca.crt" \
+        --authorization-mode RBAC --service-cluster-ip-range 10.96.0.0/16 --endpoint-reconciler-type none \
+        --service-account-issuer "https://kubernetes.default.svc.cluster.local" \
+        --service-account-key-file "$dir/sa.pub" --service-account-signing-key-file "$dir/sa.key" \
+        >"$dir/kube-apiserver.log" 2>&1 &
+    echo $! >"$dir/kube-apiserver.pid"
+
+    local admin=(--cacert "$dir/ca.crt" --cert "$dir/admin.crt" --key "$dir/admin.key")
+    if ! wait_until 90 curl -sf "${admin[@]}" "https://127.0.0.1:$port/readyz"; then
+        echo "controlplane $name: kube-apiserver not ready after 90 s; last log lines:" >&2
+        tail -n 20 "$dir/etcd.log" "$dir/kube-apiserver.log" >&2
+        return 1
+    fi
+
+    "$(bin kube-controller-manager)" --kubeconfig "$dir/controller-manager.kubeconfig" \
+        --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false \
+        --service-account-private-key-file "$dir/sa.key" --root-ca-file "$dir/ca.crt" \
+        --use-service-account-credentials --controllers '*' \
+        >"$dir/kube-controller-manager.log" 2>&1 &
+    echo $! >"$dir/kube-controller-manager.pid"
+    # Ready once the token controller works: the default service account of kube-system exists.
+    if ! wait_until 60 kubectl --kubeconfig "$dir/admin.kubeconfig" get serviceaccount default -n kube-system; then
+        echo "controlplane $name: kube-controller-manager not working after 60 s; last log lines:" >&2
+        tail -n 20 "$dir/kube-controller-manager.log" >&2
+        return 1
+    fi
+    echo "controlplane $name: ready at https://127.0.0.1:$port ($dir/admin.kubeconfig)" >&2
+}
+
+wait_until() { # <seconds> <command...>
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || return 1
+        sleep 1
+    done
+}
+
+stop() {
+    local dir=$1 process pid
+    for process in "${PROCESSES[@]}"; do
+        [[ -f "$dir/$process.pid" ]] || continue
+        pid=$(<"$dir/$process.pid")
+        if kill -TERM "$pid" 2>/dev/null; then
+            wait_until 15 bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+        fi
+        rm -f "$dir/$process.pid"
+    done
+}
+
+case "${1:-}" in
+start) shift; (($# == 5)) || { echo "usage: $0 start <name> <dir> <apiserver-port> <etcd-client-port> <etcd-peer-port>" >&2; exit 2; }; start "$@" ;;
+stop) shift; (($# == 1)) || { echo "usage: $0 stop <dir>" >&2; exit 2; }; stop "$@" ;;
+*) echo "usage: $0 start|stop ..." >&2; exit 2 ;;
+esac

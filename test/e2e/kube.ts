@@ -1,0 +1,45 @@
+import { spawnSync } from "node:child_process";
+
+/** What a command printed and how it ended. */
+export interface Run {
+    readonly status: number | null;
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+export function run(command: string, args: string[]): Run {
+    const result = spawnSync(command, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    if (result.error) {
+        throw result.error;
+    }
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Fails with the command's own output when it did not succeed. */
+export function mustRun(command: string, args: string[]): Run {
+    const result = run(command, args);
+    if (result.status !== 0) {
+        throw new Error(`${command} ${args.join(" ")} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+    }
+    return result;
+}
+
+/** kubectl against one of the test control planes, as its admin or with another kubeconfig. */
+export function kubectl(kubeconfig: string, args: string[]): Run {
+    return run("kubectl", ["--kubeconfig", kubeconfig, ...args]);
+}
+
+export function mustKubectl(kubeconfig: string, args: string[]): string {
+    return mustRun("kubectl", ["--kubeconfig", kubeconfig, ...args]).stdout;
+}
+
+/** An object (or list) from the API server. */
+export function getJson(kubeconfig: string, args: string[]): any {
+    return JSON.parse(mustKubectl(kubeconfig, ["get", ...args, "-o", "json"]));
+}
+
+/** True when `kubectl get <args>` answers NotFound (and not, say, a Terminating namespace). */
+export function isGone(kubeconfig: string, args: string[]): boolean {
+    const result = kubectl(kubeconfig, ["get", ...args]);
+    return result.status !== 0 && /NotFound|not found/.test(result.stderr);
+}
