@@ -65,7 +65,6 @@ e2e_pulumi_env() {
     export PULUMI_CONFIG_PASSPHRASE="e2e-passphrase"
     export PULUMI_SKIP_UPDATE_CHECK=true
     export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-    export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
     mkdir -p "$work/state"
     # Only the kubernetes provider can be built from the registries (test/e2e/toolchain/README.md);
     # the e2e stack needs no other.

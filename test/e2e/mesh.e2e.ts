@@ -8,7 +8,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
-import program = require("../../index");
 import { getJson, isGone, kubectl, mustKubectl, mustRun } from "./kube";
 import { ProjectStack } from "./projectStack";
 
@@ -27,35 +26,30 @@ function stackConfig(meshId: string): Record<string, unknown> {
     };
 }
 
+interface SuppliedCa {
+    rootCert: string;
+    intermediates: Record<string, { cert: string; key: string }>;
+}
+
 /** A root CA and one intermediate per cluster, made with openssl: the CA the stack is given. */
-function makeCa(dir: string) {
-    fs.mkdirSync(dir, { recursive: true });
-    const file = (name: string) => path.join(dir, name);
-    mustRun("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("root.key"), "-out", file("root.crt"), "-days", "7",
-        "-subj", "/O=e2e/CN=Root CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-    fs.writeFileSync(file("ca.ext"), "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n");
-    const intermediates: Record<string, { cert: string; key: string }> = {};
-    for (const cluster of CLUSTERS) {
-        mustRun("openssl", ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", file(`${cluster}.key`), "-out", file(`${cluster}.csr`),
-            "-subj", `/O=e2e/CN=Intermediate CA/L=${cluster}`]);
-        mustRun("openssl", ["x509", "-req", "-in", file(`${cluster}.csr`), "-CA", file("root.crt"), "-CAkey", file("root.key"), "-CAcreateserial",
-            "-days", "7", "-extfile", file("ca.ext"), "-out", file(`${cluster}.crt`)]);
-        intermediates[cluster] = { cert: fs.readFileSync(file(`${cluster}.crt`), "utf8"), key: fs.readFileSync(file(`${cluster}.key`), "utf8") };
-    }
-    const ca = { rootCert: fs.readFileSync(file("root.crt"), "utf8"), intermediates };
-    fs.rmSync(dir, { recursive: true });
-    return ca;
+function makeCa(): SuppliedCa {
+    return JSON.parse(mustRun("bash", ["test/e2e/make-ca.sh", ...CLUSTERS]).stdout);
+}
+
+/** 40 characters of the base64 encoding of `secret` at each of the three byte alignments it can have inside a larger value. */
+function base64Forms(secret: string): string[] {
+    return [0, 1, 2].map((offset) => Buffer.concat([Buffer.alloc(offset), Buffer.from(secret)]).toString("base64").slice(4, 44));
 }
 
 describe("the program against two API servers", { concurrency: 1 }, () => {
     let project: ProjectStack;
-    let ca: ReturnType<typeof makeCa>;
+    let ca: SuppliedCa;
     let destroyed = false;
 
     before(async () => {
         assert.ok(work && fs.existsSync(admin("cluster1")), "run this through test/e2e/run.sh");
-        project = await ProjectStack.create("e2e", work, program);
-        ca = makeCa(path.join(work, "ca"));
+        project = await ProjectStack.create("e2e", work);
+        ca = makeCa();
         await project.stack.setConfig("istio-multicluster:ca", { value: JSON.stringify(ca), secret: true });
         project.writeConfig(stackConfig("mesh1"));
     });
@@ -163,19 +157,23 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
     });
 
     it("keeps private keys, tokens and kubeconfigs out of the exported state in plain text", async () => {
-        const state = JSON.stringify(await project.stack.exportStack());
-        const secrets: string[] = [];
+        const state = project.exportState();
+        const secrets: Record<string, string> = {};
         for (const cluster of CLUSTERS) {
             const other = CLUSTERS.find((c) => c !== cluster)!;
-            secrets.push(ca.intermediates[cluster].key.split("\n")[1]);
+            secrets[`${cluster} intermediate CA key`] = ca.intermediates[cluster].key.split("\n")[1];
             const token = getJson(admin(cluster), ["secret", `istio-reader-token-for-${other}`, "-n", "istio-system"]).data.token;
-            secrets.push(Buffer.from(token, "base64").toString());
-            secrets.push((yaml.load(fs.readFileSync(admin(cluster), "utf8")) as any).users[0].user["client-key-data"]);
+            secrets[`${cluster} reader token`] = Buffer.from(token, "base64").toString();
+            const adminKey = (yaml.load(fs.readFileSync(admin(cluster), "utf8")) as any).users[0].user["client-key-data"];
+            secrets[`${cluster} admin kubeconfig client-key-data`] = adminKey;
+            secrets[`${cluster} admin client key`] = Buffer.from(adminKey, "base64").toString().split("\n")[1];
         }
-        assert.ok(secrets.every((s) => s.length > 40));
-        for (const secret of secrets) {
-            assert.ok(!state.includes(secret.slice(0, 40)), "a secret value appears in plain text");
-            assert.ok(!state.includes(Buffer.from(secret).toString("base64").slice(0, 40)), "a secret value appears base64-encoded");
+        for (const [what, secret] of Object.entries(secrets)) {
+            assert.ok(secret.length > 60, `${what} is long enough to search for`);
+            assert.ok(!state.includes(secret.slice(0, 40)), `${what} appears in plain text`);
+            for (const encoded of base64Forms(secret)) {
+                assert.ok(!state.includes(encoded), `${what} appears base64-encoded`);
+            }
         }
         assert.doesNotMatch(state, /PRIVATE KEY-----/);
         assert.match(state, /"ciphertext"/, "the secrets are in the state, encrypted");
@@ -215,7 +213,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
     });
 
     it("stops an invalid config at preview with the validation message, creating nothing", async () => {
-        const invalid = await ProjectStack.create("e2e-invalid", work, program);
+        const invalid = await ProjectStack.create("e2e-invalid", work);
         const valid = stackConfig("mesh1");
         invalid.writeConfig({ ...valid, clusters: (valid.clusters as unknown[]).slice(0, 1) });
         const expected = /Invalid stack config \(1 problem\):\s+- clusters: got \[/;

@@ -1,33 +1,58 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LocalWorkspace, PulumiFn, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import * as yaml from "js-yaml";
+import { mustRun } from "./kube";
+
+/** What the program needs of the repository to run, linked into the scratch project directory. */
+const PROGRAM_ENTRIES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "stacks", "scripts", "node_modules"];
 
 /**
- * A stack of this project, run by the real Pulumi CLI and engine through the Automation API, with the
- * program running in this process (the Node.js language host cannot be built here; see
- * test/e2e/toolchain/README.md). The project directory is a scratch copy of Pulumi.yaml, so stack
- * files never land in the repository.
+ * A stack of this project, driven through the Automation API: every operation is the real `pulumi`
+ * CLI, which runs the program through `pulumi-language-nodejs` as `pulumi up` does for a user. The
+ * project directory is a scratch directory linking to the repository's program, so stack files and
+ * state never land in the repository.
  */
 export class ProjectStack {
     private constructor(
         readonly stack: Stack,
-        private readonly stackFile: string,
+        private readonly projectDir: string,
     ) {}
 
-    static async create(name: string, work: string, program: PulumiFn): Promise<ProjectStack> {
-        const projectDir = path.join(work, "project");
-        fs.mkdirSync(projectDir, { recursive: true });
-        fs.copyFileSync("Pulumi.yaml", path.join(projectDir, "Pulumi.yaml"));
-        const workspace = await LocalWorkspace.create({ workDir: projectDir, program });
-        const stack = await Stack.create(name, workspace);
-        return new ProjectStack(stack, path.join(projectDir, `Pulumi.${name}.yaml`));
+    private get stackFile(): string {
+        return path.join(this.projectDir, `Pulumi.${this.stack.name}.yaml`);
     }
 
-    /** Writes the stack's config as a user would in Pulumi.<stack>.yaml, keeping the secrets salt. */
+    /**
+     * `pulumi stack export` as a user runs it. (The Automation API's exportStack adds --show-secrets,
+     * so it cannot show what the state holds.)
+     */
+    exportState(): string {
+        return mustRun("pulumi", ["stack", "export", "--stack", this.stack.name, "--cwd", this.projectDir]).stdout;
+    }
+
+    static async create(name: string, work: string): Promise<ProjectStack> {
+        const projectDir = path.join(work, "project");
+        if (!fs.existsSync(projectDir)) {
+            fs.mkdirSync(projectDir, { recursive: true });
+            for (const entry of PROGRAM_ENTRIES) {
+                fs.symlinkSync(path.resolve(entry), path.join(projectDir, entry));
+            }
+        }
+        const workspace = await LocalWorkspace.create({ workDir: projectDir });
+        const stack = await Stack.create(name, workspace);
+        return new ProjectStack(stack, projectDir);
+    }
+
+    /**
+     * Writes plain config keys as a user would in Pulumi.<stack>.yaml, keeping the secrets salt and
+     * the keys set otherwise (the encrypted CA).
+     */
     writeConfig(values: Record<string, unknown>): void {
-        const existing = fs.existsSync(this.stackFile) ? ((yaml.load(fs.readFileSync(this.stackFile, "utf8")) as object) ?? {}) : {};
-        const config = Object.fromEntries(Object.entries(values).map(([k, v]) => [`istio-multicluster:${k}`, v]));
+        const existing = (fs.existsSync(this.stackFile) ? yaml.load(fs.readFileSync(this.stackFile, "utf8")) : undefined) as
+            | { config?: Record<string, unknown> }
+            | undefined;
+        const config = { ...existing?.config, ...Object.fromEntries(Object.entries(values).map(([k, v]) => [`istio-multicluster:${k}`, v])) };
         fs.writeFileSync(this.stackFile, yaml.dump({ ...existing, config }));
     }
 }

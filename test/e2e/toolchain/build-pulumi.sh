@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds, from the Go module proxy, the Pulumi CLI at the version package-lock.json pins for
-# @pulumi/pulumi and the kubernetes provider plugin, into a cache keyed by version; what is cached is
-# reused. Prints KEY=VALUE lines for the e2e runner.
+# @pulumi/pulumi, the Node.js language host beside it, and the kubernetes provider plugin, into a
+# cache keyed by version; what is cached is reused. Prints KEY=VALUE lines for the e2e runner.
 #
-# What the proxy does not serve cannot be built here (see README.md beside this script):
-# pulumi-language-nodejs (the e2e runs the program through the Automation API's in-process language
-# runtime instead), the tls and command providers (the e2e uses a supplied CA and existing clusters),
-# and any released pulumi-kubernetes provider: the only source served is commit f47bc2d6f199 of
-# 2026-01-15, which is built and installed as the version the SDK asks for.
+# What the proxy does not serve cannot be built here (see README.md beside this script): the tls and
+# command providers (the e2e uses a supplied CA and existing clusters), and any released
+# pulumi-kubernetes provider: the only source served is commit f47bc2d6f199 of 2026-01-15, which is
+# built and installed as the version the SDK asks for. The language host's own module is not served
+# either; it is built from the last sdk/v3 release that carried it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -44,6 +44,13 @@ build_cli() {
 cli_dir="$cache/pulumi-v$pulumi_version/bin"
 mkdir -p "$cache"
 install_binary "$cli_dir/pulumi" build_cli
+
+# The CLI loads language hosts from its own directory first, as in Pulumi's release archives.
+build_language_host() {
+    (cd "$here/language-host-build" && go build -trimpath -ldflags "-s -w" \
+        -o "$1" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
+}
+install_binary "$cli_dir/pulumi-language-nodejs" build_language_host
 
 kubernetes_version=${PULUMI_KUBERNETES_VERSION:-$(locked @pulumi/kubernetes)}
 kubernetes_module=github.com/pulumi/pulumi-kubernetes/provider/v4
