@@ -22,21 +22,23 @@ updown)
     trap 'e2e_stop_clusters "$work"; rm -rf "$work"' EXIT
     e2e_start_clusters "$work"
     e2e_pulumi_env "$work"
-    config="$work/Pulumi.bench.yaml"
+    project="$work/project"
+    e2e_link_project "$project"
+    config="$project/Pulumi.bench.yaml"
     cat >"$config" <<YAML
 config:
   istio-multicluster:meshId: mesh1
   istio-multicluster:clusters:
     - { name: cluster1, network: network1, kubeconfig: $work/cluster1/admin.kubeconfig }
     - { name: cluster2, network: network2, kubeconfig: $work/cluster2/admin.kubeconfig }
-  istio-multicluster:istio: { version: 1.30.4, chartRepo: test/charts }
+  istio-multicluster:istio: { version: 1.30.4, chartRepo: $PWD/test/charts }
   istio-multicluster:workloads: { awaitReady: false }
   istio-multicluster:verify: { enabled: false }
 YAML
-    pulumi stack init bench --non-interactive >&2
+    pulumi stack init bench --cwd "$project" --non-interactive >&2
     bash test/e2e/make-ca.sh cluster1 cluster2 |
-        pulumi config set --secret istio-multicluster:ca --stack bench --config-file "$config" --non-interactive
-    p() { pulumi "$@" --stack bench --config-file "$config" --non-interactive --yes >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }; }
+        pulumi config set --secret istio-multicluster:ca --stack bench --cwd "$project" --non-interactive
+    p() { pulumi "$@" --stack bench --cwd "$project" --non-interactive --yes >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }; }
     ups=() downs=()
     for ((i = 1; i <= runs; i++)); do
         t0=$(now); p up; t1=$(now); p destroy; t2=$(now)

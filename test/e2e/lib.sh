@@ -70,3 +70,13 @@ e2e_pulumi_env() {
     # the e2e stack needs no other.
     pulumi plugin install resource kubernetes "$PULUMI_KUBERNETES_VERSION" --file "$PULUMI_KUBERNETES_PLUGIN" >&2
 }
+
+# A scratch Pulumi project at $1 that links to the repository's program, so stack files and state
+# never land in the repository.
+e2e_link_project() {
+    local project=$1 entry
+    mkdir -p "$project"
+    for entry in Pulumi.yaml package.json tsconfig.json index.ts components stacks scripts node_modules; do
+        ln -sfn "$PWD/$entry" "$project/$entry"
+    done
+}

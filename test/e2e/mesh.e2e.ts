@@ -12,6 +12,7 @@ import { getJson, isGone, kubectl, mustKubectl, mustRun } from "./kube";
 import { ProjectStack } from "./projectStack";
 
 const work = process.env.E2E_WORK!;
+const projectDir = process.env.E2E_PROJECT!;
 const CLUSTERS = ["cluster1", "cluster2"] as const;
 const admin = (cluster: string) => path.join(work, cluster, "admin.kubeconfig");
 const READER = "system:serviceaccount:istio-system:istio-reader-service-account";
@@ -48,7 +49,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
 
     before(async () => {
         assert.ok(work && fs.existsSync(admin("cluster1")), "run this through test/e2e/run.sh");
-        project = await ProjectStack.create("e2e", work);
+        project = await ProjectStack.create("e2e", projectDir);
         ca = makeCa();
         await project.stack.setConfig("istio-multicluster:ca", { value: JSON.stringify(ca), secret: true });
         project.writeConfig(stackConfig("mesh1"));
@@ -213,7 +214,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
     });
 
     it("stops an invalid config at preview with the validation message, creating nothing", async () => {
-        const invalid = await ProjectStack.create("e2e-invalid", work);
+        const invalid = await ProjectStack.create("e2e-invalid", projectDir);
         const valid = stackConfig("mesh1");
         invalid.writeConfig({ ...valid, clusters: (valid.clusters as unknown[]).slice(0, 1) });
         const expected = /Invalid stack config \(1 problem\):\s+- clusters: got \[/;

@@ -4,14 +4,10 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import * as yaml from "js-yaml";
 import { mustRun } from "./kube";
 
-/** What the program needs of the repository to run, linked into the scratch project directory. */
-const PROGRAM_ENTRIES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "stacks", "scripts", "node_modules"];
-
 /**
  * A stack of this project, driven through the Automation API: every operation is the real `pulumi`
- * CLI, which runs the program through `pulumi-language-nodejs` as `pulumi up` does for a user. The
- * project directory is a scratch directory linking to the repository's program, so stack files and
- * state never land in the repository.
+ * CLI, which runs the program through `pulumi-language-nodejs` as `pulumi up` does for a user, in
+ * the scratch project directory run.sh links to the repository's program.
  */
 export class ProjectStack {
     private constructor(
@@ -31,14 +27,7 @@ export class ProjectStack {
         return mustRun("pulumi", ["stack", "export", "--stack", this.stack.name, "--cwd", this.projectDir]).stdout;
     }
 
-    static async create(name: string, work: string): Promise<ProjectStack> {
-        const projectDir = path.join(work, "project");
-        if (!fs.existsSync(projectDir)) {
-            fs.mkdirSync(projectDir, { recursive: true });
-            for (const entry of PROGRAM_ENTRIES) {
-                fs.symlinkSync(path.resolve(entry), path.join(projectDir, entry));
-            }
-        }
+    static async create(name: string, projectDir: string): Promise<ProjectStack> {
         const workspace = await LocalWorkspace.create({ workDir: projectDir });
         const stack = await Stack.create(name, workspace);
         return new ProjectStack(stack, projectDir);

@@ -12,6 +12,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/istio-mc-e2e.XXXXXX")
 trap 'e2e_stop_clusters "$work"; rm -rf "$work"' EXIT
 e2e_start_clusters "$work"
 e2e_pulumi_env "$work"
+e2e_link_project "$work/project"
 
 rm -rf build && npx tsc -p tsconfig.test.json
-E2E_WORK="$work" node --test --test-concurrency=1 build/test/e2e/mesh.e2e.js
+E2E_WORK="$work" E2E_PROJECT="$work/project" node --test --test-concurrency=1 build/test/e2e/mesh.e2e.js
