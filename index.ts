@@ -3,8 +3,7 @@ import { deployMesh } from "./stacks/mesh";
 
 /**
  * The program. Validation comes first, so a bad config stops it before any resource is registered.
- * Exported as a function so that the Automation API (the end-to-end test) can run it as an inline
- * program too; Pulumi calls it and exports what it returns.
+ * Exported as a function: Pulumi calls it and exports what it returns as the stack outputs.
  */
 export = async () => {
     const mesh = deployMesh(loadStackConfig());

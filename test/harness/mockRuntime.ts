@@ -47,16 +47,11 @@ export async function runWithMocks<T>(
         false,
     );
     const resources: RecordedResource[] = [];
-    let lastActivity = Date.now();
-    let pending = 0;
     const monitor = pulumi.runtime.getMonitor() as any;
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) => {
-        pending++;
         const raw = req.getObject()?.toJavaScript() ?? {};
         return register(req, (err: unknown, res: any) => {
-            pending--;
-            lastActivity = Date.now();
             if (!err) {
                 resources.push({
                     urn: res.getUrn(),
@@ -81,10 +76,9 @@ export async function runWithMocks<T>(
     let result: T;
     try {
         result = program();
-        // Registrations trail the program (they wait for their inputs): settle once nothing moved for a while.
-        while (pending > 0 || Date.now() - lastActivity < 300) {
-            await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+        // Registrations trail the program (they wait for their inputs). The SDK counts each one in
+        // flight; disconnect() returns once all have finished, so the next run starts from nothing.
+        await pulumi.runtime.disconnect();
     } finally {
         process.off("unhandledRejection", onRejection);
     }
