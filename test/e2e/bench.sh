@@ -36,8 +36,6 @@ config:
   istio-multicluster:verify: { enabled: false }
 YAML
     pulumi stack init bench --cwd "$project" --non-interactive >&2
-    bash test/e2e/make-ca.sh cluster1 cluster2 |
-        pulumi config set --secret istio-multicluster:ca --stack bench --cwd "$project" --non-interactive
     p() { pulumi "$@" --stack bench --cwd "$project" --non-interactive --yes >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }; }
     ups=() downs=()
     for ((i = 1; i <= runs; i++)); do

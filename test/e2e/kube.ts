@@ -7,8 +7,8 @@ export interface Run {
     readonly stderr: string;
 }
 
-export function run(command: string, args: string[]): Run {
-    const result = spawnSync(command, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+export function run(command: string, args: string[], input?: string): Run {
+    const result = spawnSync(command, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, input });
     if (result.error) {
         throw result.error;
     }
@@ -16,8 +16,8 @@ export function run(command: string, args: string[]): Run {
 }
 
 /** Fails with the command's own output when it did not succeed. */
-export function mustRun(command: string, args: string[]): Run {
-    const result = run(command, args);
+export function mustRun(command: string, args: string[], input?: string): Run {
+    const result = run(command, args, input);
     if (result.status !== 0) {
         throw new Error(`${command} ${args.join(" ")} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
     }

@@ -2,7 +2,7 @@
 # Makes, with openssl, a root CA and one intermediate CA per named cluster, as a site with its own PKI
 # would supply them, and prints them as the value of the stack's `ca` config:
 # {"rootCert": ..., "intermediates": {"<cluster>": {"cert": ..., "key": ...}}}.
-# The tls provider cannot be built here (test/e2e/toolchain/README.md), so the e2e stacks take this.
+# The end-to-end test switches its stack from the generated CA to this one.
 # Usage: make-ca.sh <cluster>...   (keys exist only in a scratch directory, removed on exit)
 set -euo pipefail
 dir=$(mktemp -d)

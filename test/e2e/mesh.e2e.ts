@@ -32,9 +32,34 @@ interface SuppliedCa {
     intermediates: Record<string, { cert: string; key: string }>;
 }
 
-/** A root CA and one intermediate per cluster, made with openssl: the CA the stack is given. */
+/** A root CA and one intermediate per cluster, made with openssl, as a site's own PKI would supply them. */
 function makeCa(): SuppliedCa {
     return JSON.parse(mustRun("bash", ["test/e2e/make-ca.sh", ...CLUSTERS]).stdout);
+}
+
+/**
+ * Checks each cluster's `cacerts` with openssl: the intermediate chains to `rootCert`, is a CA that
+ * signs certificates, matches its key, and cert-chain.pem is the intermediate then the root.
+ */
+function assertCacertsChainTo(rootCert: string): void {
+    for (const cluster of CLUSTERS) {
+        const data = getJson(admin(cluster), ["secret", "cacerts", "-n", "istio-system"]).data;
+        const dir = fs.mkdtempSync(path.join(work, `cacerts-${cluster}-`));
+        const file = (name: string) => path.join(dir, name);
+        for (const [name, value] of Object.entries(data)) {
+            fs.writeFileSync(file(name), Buffer.from(value as string, "base64"), { mode: 0o600 });
+        }
+        assert.equal(fs.readFileSync(file("root-cert.pem"), "utf8").trimEnd(), rootCert.trimEnd(), `${cluster}: root-cert.pem`);
+        assert.match(mustRun("openssl", ["verify", "-CAfile", file("root-cert.pem"), file("ca-cert.pem")]).stdout, /: OK/);
+        const extensions = mustRun("openssl", ["x509", "-in", file("ca-cert.pem"), "-noout", "-ext", "basicConstraints,keyUsage"]).stdout;
+        assert.match(extensions, /CA:TRUE/);
+        assert.match(extensions, /Certificate Sign/);
+        const certKey = mustRun("openssl", ["x509", "-in", file("ca-cert.pem"), "-noout", "-pubkey"]).stdout;
+        assert.equal(mustRun("openssl", ["pkey", "-in", file("ca-key.pem"), "-pubout"]).stdout, certKey, "ca-key.pem is ca-cert.pem's key");
+        const chain = fs.readFileSync(file("cert-chain.pem"), "utf8");
+        assert.equal(chain, `${fs.readFileSync(file("ca-cert.pem"), "utf8").trimEnd()}\n${rootCert.trimEnd()}\n`);
+        fs.rmSync(dir, { recursive: true });
+    }
 }
 
 /** 40 characters of the base64 encoding of `secret` at each of the three byte alignments it can have inside a larger value. */
@@ -44,14 +69,12 @@ function base64Forms(secret: string): string[] {
 
 describe("the program against two API servers", { concurrency: 1 }, () => {
     let project: ProjectStack;
-    let ca: SuppliedCa;
+    let rootCert: string;
     let destroyed = false;
 
     before(async () => {
         assert.ok(work && fs.existsSync(admin("cluster1")), "run this through test/e2e/run.sh");
         project = await ProjectStack.create("e2e", projectDir);
-        ca = makeCa();
-        await project.stack.setConfig("istio-multicluster:ca", { value: JSON.stringify(ca), secret: true });
         project.writeConfig(stackConfig("mesh1"));
     });
 
@@ -66,6 +89,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
         assert.equal(up.summary.result, "succeeded");
         assert.ok((up.summary.resourceChanges?.create ?? 0) >= 30, JSON.stringify(up.summary.resourceChanges));
         assert.deepEqual(up.outputs.meshId.value, "mesh1");
+        rootCert = up.outputs.rootCert.value;
     });
 
     it("puts every object the program owns into the right API server", () => {
@@ -136,25 +160,12 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
         }
     });
 
-    it("delivers cacerts that chain to the one root in both clusters (openssl verify)", () => {
-        for (const cluster of CLUSTERS) {
-            const data = getJson(admin(cluster), ["secret", "cacerts", "-n", "istio-system"]).data;
-            const dir = fs.mkdtempSync(path.join(work, `cacerts-${cluster}-`));
-            const file = (name: string) => path.join(dir, name);
-            for (const [name, value] of Object.entries(data)) {
-                fs.writeFileSync(file(name), Buffer.from(value as string, "base64"), { mode: 0o600 });
-            }
-            assert.equal(fs.readFileSync(file("root-cert.pem"), "utf8"), ca.rootCert);
-            assert.match(mustRun("openssl", ["verify", "-CAfile", file("root-cert.pem"), file("ca-cert.pem")]).stdout, /: OK/);
-            const extensions = mustRun("openssl", ["x509", "-in", file("ca-cert.pem"), "-noout", "-ext", "basicConstraints,keyUsage"]).stdout;
-            assert.match(extensions, /CA:TRUE/);
-            assert.match(extensions, /Certificate Sign/);
-            const certKey = mustRun("openssl", ["x509", "-in", file("ca-cert.pem"), "-noout", "-pubkey"]).stdout;
-            assert.equal(mustRun("openssl", ["pkey", "-in", file("ca-key.pem"), "-pubout"]).stdout, certKey, "ca-key.pem is ca-cert.pem's key");
-            const chain = fs.readFileSync(file("cert-chain.pem"), "utf8");
-            assert.equal(chain, `${fs.readFileSync(file("ca-cert.pem"), "utf8").trimEnd()}\n${ca.rootCert.trimEnd()}\n`);
-            fs.rmSync(dir, { recursive: true });
-        }
+    it("delivers cacerts that chain to the one generated root in both clusters (openssl verify)", () => {
+        assert.match(rootCert, /^-----BEGIN CERTIFICATE-----/);
+        const subject = mustRun("openssl", ["x509", "-noout", "-subject", "-ext", "basicConstraints"], rootCert).stdout;
+        assert.match(subject, /CN ?= ?Root CA/);
+        assert.match(subject, /CA:TRUE/);
+        assertCacertsChainTo(rootCert);
     });
 
     it("keeps private keys, tokens and kubeconfigs out of the exported state in plain text", async () => {
@@ -162,7 +173,8 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
         const secrets: Record<string, string> = {};
         for (const cluster of CLUSTERS) {
             const other = CLUSTERS.find((c) => c !== cluster)!;
-            secrets[`${cluster} intermediate CA key`] = ca.intermediates[cluster].key.split("\n")[1];
+            const caKey = getJson(admin(cluster), ["secret", "cacerts", "-n", "istio-system"]).data["ca-key.pem"];
+            secrets[`${cluster} intermediate CA key`] = Buffer.from(caKey, "base64").toString().split("\n")[1];
             const token = getJson(admin(cluster), ["secret", `istio-reader-token-for-${other}`, "-n", "istio-system"]).data.token;
             secrets[`${cluster} reader token`] = Buffer.from(token, "base64").toString();
             const adminKey = (yaml.load(fs.readFileSync(admin(cluster), "utf8")) as any).users[0].user["client-key-data"];
@@ -197,6 +209,20 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
         for (const cluster of CLUSTERS) {
             assert.match(getJson(admin(cluster), ["configmap", "istio", "-n", "istio-system"]).data.mesh, /meshId: "mesh2"/);
         }
+        await project.stack.preview({ expectNoChanges: true });
+    });
+
+    it("replaces the generated CA with a supplied one: the tls resources go, cacerts are replaced", async () => {
+        const supplied = makeCa();
+        await project.stack.setConfig("istio-multicluster:ca", { value: JSON.stringify(supplied), secret: true });
+        const preview = await project.stack.preview({ diff: true });
+        assert.deepEqual(
+            Object.fromEntries(Object.entries(preview.changeSummary).filter(([op]) => op !== "same")),
+            { delete: 8, replace: 2 }, // the kubernetes provider replaces a Secret whose data changes
+        );
+        const up = await project.stack.up();
+        assert.equal(up.outputs.rootCert.value, supplied.rootCert);
+        assertCacertsChainTo(supplied.rootCert);
         await project.stack.preview({ expectNoChanges: true });
     });
 

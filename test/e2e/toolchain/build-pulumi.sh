@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds, from the Go module proxy, the Pulumi CLI at the version package-lock.json pins for
-# @pulumi/pulumi, the Node.js language host beside it, and the kubernetes provider plugin, into a
-# cache keyed by version; what is cached is reused. Prints KEY=VALUE lines for the e2e runner.
+# @pulumi/pulumi, the Node.js language host beside it, and the kubernetes and tls provider plugins,
+# into a cache keyed by version; what is cached is reused. Prints KEY=VALUE lines for the e2e runner.
 #
-# What the proxy does not serve cannot be built here (see README.md beside this script): the tls and
-# command providers (the e2e uses a supplied CA and existing clusters), and any released
-# pulumi-kubernetes provider: the only source served is commit f47bc2d6f199 of 2026-01-15, which is
-# built and installed as the version the SDK asks for. The language host's own module is not served
-# either; it is built from the last sdk/v3 release that carried it.
+# What the proxy does not serve cannot be built as released (see README.md beside this script): the
+# command provider is not built at all (the e2e uses existing clusters); the kubernetes provider is
+# built from the only source served, commit f47bc2d6f199 of 2026-01-15; the tls provider is
+# assembled from its two ingredients, the Terraform TLS provider and the Pulumi Terraform bridge; the
+# language host comes from the last sdk/v3 release that carried it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -17,14 +17,23 @@ export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"
 locked() { node -p "require('$repo/package-lock.json').packages['node_modules/$1'].version"; }
 log() { printf '[build-pulumi] %s\n' "$*" >&2; }
 
-# Builds into a scratch directory and moves the result into place, so an interrupted build leaves nothing.
+# Builds into a scratch directory and moves the result into place, so a failed or interrupted build
+# leaves no binary behind; the scratch directory goes either way.
 install_binary() { # <target path> <build command...>
-    local target=$1 scratch
+    local target=$1 scratch status
     shift
     [[ -x $target ]] && return
     scratch=$(mktemp -d "$(dirname "$(dirname "$target")")/.build.XXXXXX" 2>/dev/null || mktemp -d)
     log "building $(basename "$target") into $(dirname "$target")"
-    "$@" "$scratch/$(basename "$target")"
+    # errexit stays in force inside the subshell only if the call is not itself a condition.
+    set +e
+    (set -e; "$@" "$scratch/$(basename "$target")")
+    status=$?
+    set -e
+    if ((status != 0)); then
+        rm -rf "$scratch"
+        return "$status"
+    fi
     mkdir -p "$(dirname "$target")"
     mv "$scratch/$(basename "$target")" "$target"
     rm -rf "$scratch"
@@ -76,7 +85,30 @@ build_kubernetes() {
 kubernetes_plugin="$cache/plugins/kubernetes-v$kubernetes_version-from-${kubernetes_source##*-}/pulumi-resource-kubernetes"
 install_binary "$kubernetes_plugin" build_kubernetes
 
+tls_version=${PULUMI_TLS_VERSION:-$(locked @pulumi/tls)}
+tls_upstream=$(cd "$here/tls-build" && go list -m -f '{{.Version}}' github.com/hashicorp/terraform-provider-tls)
+build_tls() {
+    local src
+    src=$(mktemp -d)
+    cp -r "$here/tls-build/." "$src"
+    (
+        cd "$src"
+        # The plugin embeds the package schema and bridge metadata that the bridge's tfgen derives from
+        # the upstream provider; generate them first. (Its log is only warnings about the upstream docs,
+        # which the schema can do without; shown if it fails.)
+        go build -o "$src/tfgen-tls" ./cmd/tfgen-tls
+        TLS_PROVIDER_VERSION=$tls_version "$src/tfgen-tls" schema --out "$src/cmd/pulumi-resource-tls" >"$src/tfgen.log" 2>&1 ||
+            { cat "$src/tfgen.log" >&2; exit 1; }
+        go build -trimpath -ldflags "-s -w -X main.version=$tls_version" -o "$1" ./cmd/pulumi-resource-tls
+    )
+    rm -rf "$src"
+}
+tls_plugin="$cache/plugins/tls-v$tls_version-from-${tls_upstream##*-}/pulumi-resource-tls"
+install_binary "$tls_plugin" build_tls
+
 echo "PULUMI_BIN_DIR=$cli_dir"
 echo "PULUMI_VERSION=$pulumi_version"
 echo "PULUMI_KUBERNETES_VERSION=$kubernetes_version"
 echo "PULUMI_KUBERNETES_PLUGIN=$kubernetes_plugin"
+echo "PULUMI_TLS_VERSION=$tls_version"
+echo "PULUMI_TLS_PLUGIN=$tls_plugin"
