@@ -4,6 +4,7 @@
 #                     against the loopback control planes, over $BENCH_RUNS runs (default 5).
 #   e2e:              wall time of `npm run test:e2e` cold (empty build caches: what a fresh machine
 #                     pays) and warm (caches kept), and their ratio.
+#   sizes:            size of each binary the e2e toolchain builds (built first if not cached).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source test/e2e/lib.sh
@@ -61,8 +62,15 @@ e2e)
     cold=$(elapsed "$t0" "$t1") warm=$(elapsed "$t1" "$t2")
     printf 'npm run test:e2e cold: %s s, warm: %s s (cold/warm = %s)\n' "$cold" "$warm" "$(awk -v c="$cold" -v w="$warm" 'BEGIN { printf "%.1f", c / w }')"
     ;;
+sizes)
+    e2e_node
+    e2e_toolchain
+    for binary in "$PULUMI_BIN_DIR"/* "$PULUMI_KUBERNETES_PLUGIN" "$PULUMI_TLS_PLUGIN" "$KUBE_BIN_DIR"/*; do
+        printf '%-28s %6.1f MB\n' "$(basename "$binary")" "$(stat -c %s "$binary" | awk '{ print $1 / 1e6 }')"
+    done
+    ;;
 *)
-    echo "usage: npm run bench [-- updown|e2e]" >&2
+    echo "usage: npm run bench [-- updown|e2e|sizes]" >&2
     exit 2
     ;;
 esac
