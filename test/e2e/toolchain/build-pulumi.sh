@@ -66,8 +66,8 @@ kubernetes_module=github.com/pulumi/pulumi-kubernetes/provider/v4
 kubernetes_source=v4.0.0-20260115033456-f47bc2d6f199
 kubernetes_sdk=v4.24.0 # the SDK module that source requires; its go.mod points at ../sdk instead
 build_kubernetes() {
-    local src
-    src=$(mktemp -d)
+    local src="${1%/*}/src" # inside install_binary's scratch directory, so it goes with it
+    mkdir "$src"
     cp -r "$(go mod download -json "$kubernetes_module@$kubernetes_source" | node -p 'JSON.parse(require("fs").readFileSync(0)).Dir')/." "$src"
     chmod -R u+w "$src"
     (
@@ -80,7 +80,6 @@ build_kubernetes() {
             -ldflags "-s -w -X $kubernetes_module/pkg/version.Version=$kubernetes_version" \
             -o "$1" ./cmd/pulumi-resource-kubernetes
     )
-    rm -rf "$src"
 }
 kubernetes_plugin="$cache/plugins/kubernetes-v$kubernetes_version-from-${kubernetes_source##*-}/pulumi-resource-kubernetes"
 install_binary "$kubernetes_plugin" build_kubernetes
@@ -88,8 +87,8 @@ install_binary "$kubernetes_plugin" build_kubernetes
 tls_version=${PULUMI_TLS_VERSION:-$(locked @pulumi/tls)}
 tls_upstream=$(cd "$here/tls-build" && go list -m -f '{{.Version}}' github.com/hashicorp/terraform-provider-tls)
 build_tls() {
-    local src
-    src=$(mktemp -d)
+    local src="${1%/*}/src" # inside install_binary's scratch directory, so it goes with it
+    mkdir "$src"
     cp -r "$here/tls-build/." "$src"
     (
         cd "$src"
@@ -101,7 +100,6 @@ build_tls() {
             { cat "$src/tfgen.log" >&2; exit 1; }
         go build -trimpath -ldflags "-s -w -X main.version=$tls_version" -o "$1" ./cmd/pulumi-resource-tls
     )
-    rm -rf "$src"
 }
 tls_plugin="$cache/plugins/tls-v$tls_version-from-${tls_upstream##*-}/pulumi-resource-tls"
 install_binary "$tls_plugin" build_tls
