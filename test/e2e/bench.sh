@@ -17,14 +17,8 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 case "$mode" in
 updown)
-    e2e_node
-    e2e_toolchain
-    work=$(mktemp -d "${TMPDIR:-/tmp}/istio-mc-bench.XXXXXX")
-    trap 'e2e_stop_clusters "$work"; rm -rf "$work"' EXIT
-    e2e_start_clusters "$work"
-    e2e_pulumi_env "$work"
-    project="$work/project"
-    e2e_link_project "$project"
+    e2e_setup istio-mc-bench
+    work=$E2E_WORK project=$E2E_PROJECT
     config="$project/Pulumi.bench.yaml"
     cat >"$config" <<YAML
 config:

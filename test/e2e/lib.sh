@@ -81,3 +81,17 @@ e2e_link_project() {
         ln -sfn "$PWD/$entry" "$project/$entry"
     done
 }
+
+# Everything a run against the control planes needs, in order: Node.js, the toolchain, a work
+# directory (exported as E2E_WORK), both control planes, an offline Pulumi, and the scratch project
+# (E2E_PROJECT). On exit the control planes are stopped and the work directory removed, even on failure.
+e2e_setup() { # <work directory name prefix>
+    e2e_node
+    e2e_toolchain
+    E2E_WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    export E2E_WORK E2E_PROJECT="$E2E_WORK/project"
+    trap 'e2e_stop_clusters "$E2E_WORK"; rm -rf "$E2E_WORK"' EXIT
+    e2e_start_clusters "$E2E_WORK"
+    e2e_pulumi_env "$E2E_WORK"
+    e2e_link_project "$E2E_PROJECT"
+}
