@@ -18,6 +18,20 @@ export interface IstioControlPlaneArgs {
     readonly istioHub?: string;
     /** When false, Helm does not wait for istiod's pods (API servers without nodes). */
     readonly awaitWorkloads: boolean;
+    /** Leave Istio's CRDs (and so every Istio resource in the cluster) in place on delete. */
+    readonly keepCrds: boolean;
+}
+
+const HELM_RESOURCE_POLICY = "helm.sh/resource-policy";
+
+/** Applies `keepCrds` to the objects a chart marks `helm.sh/resource-policy: keep`. */
+export function retainOnDeleteFromConfig(keep: boolean): pulumi.ResourceTransform {
+    return ({ props, opts }) => {
+        if (props.metadata?.annotations?.[HELM_RESOURCE_POLICY] !== "keep") {
+            return undefined;
+        }
+        return { props, opts: { ...opts, retainOnDelete: keep } };
+    };
 }
 
 /**
@@ -27,7 +41,7 @@ export interface IstioControlPlaneArgs {
  */
 export class IstioControlPlane extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
-    readonly base: k8s.helm.v3.Release;
+    readonly base: k8s.helm.v4.Chart;
     readonly istiod: k8s.helm.v3.Release;
 
     constructor(name: string, args: IstioControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -56,46 +70,49 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             childOpts,
         );
 
-        const release = (chart: "base" | "istiod", releaseName: string, values: Record<string, unknown>, dependsOn: pulumi.Resource[]) =>
-            new k8s.helm.v3.Release(
-                `${name}-${releaseName}`,
-                {
-                    name: releaseName,
-                    ...chartLocation(istio.chartSource, chart),
-                    version: istio.version,
-                    namespace: this.namespace,
-                    values: mergeValues(values, istio.values[chart]),
-                    skipAwait: !args.awaitWorkloads,
-                },
-                { ...childOpts, dependsOn },
-            );
-
-        this.base = release(
-            "base",
-            "istio-base",
+        // `base` is cluster-wide (CRDs, reader service account, default-revision validation) and is
+        // rendered into one Pulumi resource per object: each shows in `pulumi preview --diff`, and
+        // Pulumi, not Helm, deletes it. The chart marks its CRDs `helm.sh/resource-policy: keep`, which
+        // the kubernetes provider honours with retainOnDelete; `keepCrds` decides instead, because
+        // leaving them would leave every Istio custom resource in the cluster behind `pulumi destroy`.
+        this.base = new k8s.helm.v4.Chart(
+            `${name}-istio-base`,
             {
-                defaultRevision: "default",
-                // CRDs as templates belong to the release, so uninstalling it removes them too.
-                base: { enableCRDTemplates: true },
-                global: { istioNamespace: ISTIO_NAMESPACE },
+                ...chartLocation(istio.chartSource, "base"),
+                version: istio.version,
+                namespace: this.namespace,
+                values: mergeValues(
+                    { defaultRevision: "default", base: { enableCRDTemplates: true }, global: { istioNamespace: ISTIO_NAMESPACE } },
+                    istio.values.base,
+                ),
+                skipAwait: !args.awaitWorkloads,
             },
-            [],
+            { ...childOpts, transforms: [retainOnDeleteFromConfig(args.keepCrds)] },
         );
 
         // istiod reads `cacerts` only when it starts, so it must exist first (no data flows between them).
-        this.istiod = release(
-            "istiod",
-            "istiod",
+        this.istiod = new k8s.helm.v3.Release(
+            `${name}-istiod`,
             {
-                global: {
-                    meshID: args.meshId,
-                    multiCluster: { clusterName: args.clusterName },
-                    network: args.network,
-                    ...(args.istioHub ? { hub: args.istioHub } : {}),
-                },
-                meshConfig: { trustDomain: args.trustDomain },
+                name: "istiod",
+                ...chartLocation(istio.chartSource, "istiod"),
+                version: istio.version,
+                namespace: this.namespace,
+                values: mergeValues(
+                    {
+                        global: {
+                            meshID: args.meshId,
+                            multiCluster: { clusterName: args.clusterName },
+                            network: args.network,
+                            ...(args.istioHub ? { hub: args.istioHub } : {}),
+                        },
+                        meshConfig: { trustDomain: args.trustDomain },
+                    },
+                    istio.values.istiod,
+                ),
+                skipAwait: !args.awaitWorkloads,
             },
-            [this.base, cacerts],
+            { ...childOpts, dependsOn: [this.base, cacerts] },
         );
 
         this.registerOutputs({ namespace: this.namespace });

@@ -48,6 +48,7 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                 ca: trust.bundles[cluster.clusterName],
                 istioHub: config.images.istioHub,
                 awaitWorkloads: config.awaitWorkloads,
+                keepCrds: config.istio.keepCrds,
             }),
     );
 

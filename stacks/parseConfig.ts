@@ -217,7 +217,7 @@ function readTopology(problems: Problems, value: unknown, clusters: ClusterConfi
 }
 
 function readIstio(problems: Problems, value: unknown): IstioConfig | undefined {
-    const section = readSection(problems, "istio", value, ["version", "chartRepo", "values"]);
+    const section = readSection(problems, "istio", value, ["version", "chartRepo", "values", "keepCrds"]);
     const version =
         readOptionalString(problems, "istio.version", section.version, 'a chart version like "1.30.4" (MAJOR.MINOR.PATCH)', (s) => SEMVER.test(s)) ??
         DEFAULT_ISTIO_VERSION;
@@ -238,7 +238,8 @@ function readIstio(problems: Problems, value: unknown): IstioConfig | undefined 
         }
         values[chart] = chartValues;
     }
-    return chartSource === undefined ? undefined : { version, chartSource, values };
+    const keepCrds = readBoolean(problems, "istio.keepCrds", section.keepCrds, false);
+    return chartSource === undefined ? undefined : { version, chartSource, values, keepCrds };
 }
 
 function readChartSource(problems: Problems, value: unknown): ChartSource | undefined {

@@ -46,6 +46,8 @@ export interface IstioConfig {
     readonly chartSource: ChartSource;
     /** Extra Helm values per chart, merged over the program's own. */
     readonly values: Readonly<Record<IstioChart, Record<string, unknown>>>;
+    /** Leave Istio's CRDs in the clusters on `pulumi destroy` (the official chart's own default). */
+    readonly keepCrds: boolean;
 }
 
 export interface ProvidedIntermediate {
