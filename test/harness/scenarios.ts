@@ -1,3 +1,6 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { RawObject } from "../../stacks/configProblems";
 import { fakeKubeconfig } from "./fakeCluster";
 
@@ -21,9 +24,19 @@ export const TWO_CLUSTERS_TWO_NETWORKS: RawObject = {
     istio: { version: "1.30.4" },
 };
 
+/** A local chart directory, as an air-gapped site holds the charts (only its layout matters under mocks). */
+function localChartsDir(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-charts-"));
+    for (const chart of ["base", "istiod", "gateway"]) {
+        fs.mkdirSync(path.join(dir, chart));
+    }
+    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    return dir;
+}
+
 export const THREE_CLUSTERS_TWO_NETWORKS: RawObject = {
     meshId: "mesh2",
     trustDomain: "example.org",
     clusters: [existingCluster("alpha", "net-a", 1), existingCluster("beta", "net-a", 2), kindCluster("gamma", "net-b")],
-    istio: { version: "1.29.2", chartRepo: "test/charts", values: { istiod: { pilot: { resources: { requests: { cpu: "50m" } } } } } },
+    istio: { version: "1.29.2", chartRepo: localChartsDir(), values: { istiod: { pilot: { resources: { requests: { cpu: "50m" } } } } } },
 };
