@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { allObjects, getJson, isGone, kubectl, mustKubectl, mustRun, run, waitFor } from "./kube";
+import { HollowKubelet } from "./hollowKubelet";
 import { LocalIstiod } from "./localIstiod";
 import { ProjectStack } from "./projectStack";
 
@@ -252,9 +253,25 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
         const istiods = CLUSTERS.map(
             (cluster, i) => new LocalIstiod(cluster, admin(cluster), `127.0.1.${i + 1}`, path.join(work, `istiod-${cluster}`), "pilot-discovery"),
         );
+        // Pod IPs: each istiod pod gets the address its local process listens on, so that the API
+        // server's webhook calls reach it; the others are addresses nothing ever connects to.
+        const kubelets = CLUSTERS.map(
+            (cluster, i) =>
+                new HollowKubelet(admin(cluster), `hollow-${cluster}`, (namespace, name, n) =>
+                    namespace === "istio-system" && name.startsWith("istiod-") ? istiods[i].podIp : `127.0.${10 + i}.${n + 1}`,
+                ),
+        );
+        const gatewayAddress = (i: number) => `127.0.20.${i + 1}`;
         const logTail = (istiod: LocalIstiod) => fs.readFileSync(istiod.logFile, "utf8").split("\n").slice(-30).join("\n");
 
-        before(() => istiods.forEach((istiod) => istiod.start()));
+        before(() => {
+            for (const [i, kubelet] of kubelets.entries()) {
+                kubelet.registerNode();
+                kubelet.startPendingPods();
+                kubelet.assignLoadBalancer("istio-system", "istio-eastwestgateway", gatewayAddress(i));
+                istiods[i].start();
+            }
+        });
         after(() => Promise.all(istiods.map((istiod) => istiod.stop())));
 
         it("each istiod becomes ready and serves the mesh root from cacerts, not a self-signed one", async () => {
@@ -267,6 +284,47 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
                     return configMap.status === 0 ? JSON.parse(configMap.stdout).data["root-cert.pem"] : undefined;
                 });
                 assert.equal(served.trimEnd(), rootCert.trimEnd(), `${cluster}: istiod's root is the mesh root`);
+            }
+        });
+
+        it("istiod's injection webhook admits the test app's and the gateway's pods, with a sidecar", async () => {
+            for (const [i, cluster] of CLUSTERS.entries()) {
+                // The ReplicaSets failed to create pods while no istiod answered the webhook; recreated,
+                // they try at once instead of after their back-off.
+                mustKubectl(admin(cluster), ["delete", "replicasets", "--all", "-n", "sample"]);
+                mustKubectl(admin(cluster), ["delete", "replicasets", "-n", "istio-system", "-l", "app=istio-eastwestgateway"]);
+                const expected = ["sample/helloworld-", "sample/curl-", "istio-system/istio-eastwestgateway-"];
+                const started: string[] = [];
+                await waitFor(`${cluster}: pods admitted and started`, 90, () => {
+                    started.push(...kubelets[i].startPendingPods());
+                    return expected.every((prefix) => started.some((pod) => pod.startsWith(prefix)));
+                }, () => logTail(istiods[i]));
+                const helloworld = getJson(admin(cluster), ["pods", "-n", "sample", "-l", "app=helloworld"]).items[0];
+                assert.ok(helloworld.spec.containers.some((c: any) => c.name === "istio-proxy"), `${cluster}: helloworld has no sidecar`);
+            }
+        });
+
+        it("each istiod holds the other cluster's helloworld endpoints on that cluster's network, behind its east-west gateway on 15443", async () => {
+            for (const [i, istiod] of istiods.entries()) {
+                const other = CLUSTERS[1 - i];
+                const otherNetwork = `network${2 - i}`;
+                const otherPodIp = getJson(admin(other), ["pods", "-n", "sample", "-l", "app=helloworld"]).items[0].status.podIP;
+                const endpoints = await waitFor(`${istiod.cluster} holds ${other}'s helloworld endpoint`, 60, async () => {
+                    const shards = (await istiod.debug("endpointShardz"))["helloworld.sample.svc.cluster.local"]?.sample?.Shards ?? {};
+                    const remote = Object.entries<any[]>(shards).find(([key]) => key.endsWith(other))?.[1] ?? [];
+                    return remote.length > 0 ? remote : undefined;
+                });
+                for (const endpoint of endpoints) {
+                    assert.deepEqual(endpoint.addresses ?? endpoint.Addresses, [otherPodIp]);
+                    assert.equal(endpoint.network ?? endpoint.Network, otherNetwork);
+                }
+                const gateways: any[] = await waitFor(`${istiod.cluster} knows ${otherNetwork}'s gateway`, 60, async () => {
+                    const all: any[] = await istiod.debug("networkz");
+                    return all.some((g) => g.network === otherNetwork) ? all : undefined;
+                });
+                const gateway = gateways.find((g) => g.network === otherNetwork);
+                assert.equal(gateway.addr, gatewayAddress(1 - i));
+                assert.equal(gateway.port, 15443);
             }
         });
 
