@@ -134,6 +134,11 @@ const CASES: { title: string; values: Record<string, unknown>; problems: string[
         ],
     },
     {
+        title: "keepCrds that is not a boolean",
+        values: { ...VALID, istio: { keepCrds: "yes" } },
+        problems: ['istio.keepCrds: got "yes"; expected true or false'],
+    },
+    {
         title: "Helm values that contradict the program's own",
         values: { ...VALID, istio: { values: { istiod: { global: { network: "other" } } } } },
         problems: ['istio.values.istiod.global.network: got "other"; expected no value: the program sets it from meshId, trustDomain and clusters[]'],

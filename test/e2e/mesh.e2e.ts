@@ -315,16 +315,16 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
                     return remote.length > 0 ? remote : undefined;
                 });
                 for (const endpoint of endpoints) {
-                    assert.deepEqual(endpoint.addresses ?? endpoint.Addresses, [otherPodIp]);
-                    assert.equal(endpoint.network ?? endpoint.Network, otherNetwork);
+                    assert.deepEqual(endpoint.Addresses, [otherPodIp]);
+                    assert.equal(endpoint.Network, otherNetwork);
                 }
                 const gateways: any[] = await waitFor(`${istiod.cluster} knows ${otherNetwork}'s gateway`, 60, async () => {
                     const all: any[] = await istiod.debug("networkz");
-                    return all.some((g) => g.network === otherNetwork) ? all : undefined;
+                    return all.some((g) => g.Network === otherNetwork) ? all : undefined;
                 });
-                const gateway = gateways.find((g) => g.network === otherNetwork);
-                assert.equal(gateway.addr, gatewayAddress(1 - i));
-                assert.equal(gateway.port, 15443);
+                const gateway = gateways.find((g) => g.Network === otherNetwork);
+                assert.equal(gateway.Addr, gatewayAddress(1 - i));
+                assert.equal(gateway.Port, 15443);
             }
         });
 
