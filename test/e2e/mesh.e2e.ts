@@ -9,8 +9,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { allObjects, getJson, isGone, kubectl, mustKubectl, mustRun, run, waitFor } from "./kube";
-import { HollowKubelet } from "./hollowKubelet";
-import { LocalIstiod } from "./localIstiod";
+import { LocalMesh, logTail } from "./localMesh";
 import { ProjectStack } from "./projectStack";
 
 const work = process.env.E2E_WORK!;
@@ -250,40 +249,29 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
     });
 
     describe("a real istiod per cluster, configured from its Deployment", { concurrency: 1 }, () => {
-        const istiods = CLUSTERS.map(
-            (cluster, i) => new LocalIstiod(cluster, admin(cluster), `127.0.1.${i + 1}`, path.join(work, `istiod-${cluster}`), "pilot-discovery"),
-        );
-        // Pod IPs: each istiod pod gets the address its local process listens on, so that the API
-        // server's webhook calls reach it; the others are addresses nothing ever connects to.
-        const kubelets = CLUSTERS.map(
-            (cluster, i) =>
-                new HollowKubelet(admin(cluster), `hollow-${cluster}`, (namespace, name, n) =>
-                    namespace === "istio-system" && name.startsWith("istiod-") ? istiods[i].podIp : `127.0.${10 + i}.${n + 1}`,
-                ),
-        );
-        const gatewayAddress = (i: number) => `127.0.20.${i + 1}`;
-        const logTail = (istiod: LocalIstiod) => fs.readFileSync(istiod.logFile, "utf8").split("\n").slice(-30).join("\n");
+        const mesh = new LocalMesh(CLUSTERS, admin, work);
+        const { istiods, kubelets } = mesh;
 
-        before(() => {
-            for (const [i, kubelet] of kubelets.entries()) {
-                kubelet.registerNode();
-                kubelet.startPendingPods();
-                kubelet.assignLoadBalancer("istio-system", "istio-eastwestgateway", gatewayAddress(i));
-                istiods[i].start();
-            }
-        });
-        after(() => Promise.all(istiods.map((istiod) => istiod.stop())));
+        before(() => mesh.start());
+        after(() => mesh.stop());
 
         it("each istiod becomes ready and serves the mesh root from cacerts, not a self-signed one", async () => {
-            for (const istiod of istiods) {
-                await waitFor(`${istiod.cluster} istiod ready`, 60, async () => (await fetch(`${istiod.debugUrl}/ready`).catch(() => undefined))?.ok, () => logTail(istiod));
-            }
+            await mesh.waitReady(60);
             for (const cluster of CLUSTERS) {
                 const served = await waitFor(`${cluster}: istio-ca-root-cert in sample`, 30, () => {
                     const configMap = kubectl(admin(cluster), ["get", "configmap", "istio-ca-root-cert", "-n", "sample", "-o", "json"]);
                     return configMap.status === 0 ? JSON.parse(configMap.stdout).data["root-cert.pem"] : undefined;
                 });
                 assert.equal(served.trimEnd(), rootCert.trimEnd(), `${cluster}: istiod's root is the mesh root`);
+            }
+        });
+
+        it("each istiod reads the other cluster through its remote secret and reports it synced", async () => {
+            await mesh.waitAllSynced(60);
+            for (const [i, istiod] of istiods.entries()) {
+                const other = CLUSTERS[1 - i];
+                const clusters: any[] = await istiod.debug("clusterz");
+                assert.equal(clusters.find((c) => c.id === other).secretName, `istio-system/istio-remote-secret-${other}`);
             }
         });
 
@@ -323,19 +311,8 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
                     return all.some((g) => g.Network === otherNetwork) ? all : undefined;
                 });
                 const gateway = gateways.find((g) => g.Network === otherNetwork);
-                assert.equal(gateway.Addr, gatewayAddress(1 - i));
+                assert.equal(gateway.Addr, LocalMesh.gatewayAddress(1 - i));
                 assert.equal(gateway.Port, 15443);
-            }
-        });
-
-        it("each istiod reads the other cluster through its remote secret and reports it synced", async () => {
-            for (const [i, istiod] of istiods.entries()) {
-                const other = CLUSTERS[1 - i];
-                const synced = await waitFor(`${istiod.cluster} sees ${other} synced`, 60, async () => {
-                    const clusters: any[] = await istiod.debug("clusterz");
-                    return clusters.find((c) => c.id === other && c.syncStatus === "synced");
-                }, () => logTail(istiod));
-                assert.equal(synced.secretName, `istio-system/istio-remote-secret-${other}`);
             }
         });
 
