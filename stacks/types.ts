@@ -37,8 +37,20 @@ export interface ClusterConfig {
     readonly source: ClusterSource;
 }
 
+/** Basic-auth login to a private chart mirror; the password only ever reaches the Release as a secret. */
+export interface ChartCredentials {
+    readonly username: string;
+    readonly password: string;
+}
+
+/**
+ * Where the Istio charts come from: a classic Helm repository (`https://...` with an `index.yaml`), an
+ * OCI registry (`oci://host/path`, holding `<path>/base`, `<path>/istiod` and `<path>/gateway`), or a
+ * local directory with the three chart directories (air-gapped sites).
+ */
 export type ChartSource =
-    | { readonly type: "repository"; readonly url: string }
+    | { readonly type: "repository"; readonly url: string; readonly credentials?: ChartCredentials }
+    | { readonly type: "oci"; readonly url: string; readonly credentials?: ChartCredentials }
     | { readonly type: "directory"; readonly path: string };
 
 export interface IstioConfig {
