@@ -37,7 +37,7 @@ export function deployMesh(config: StackConfig): MeshOutputs {
     const trust = new MeshTrust("mesh-trust", { ca: config.ca, clusterNames: clusters.map((c) => c.clusterName) });
 
     const planes = clusters.map(
-        (cluster) =>
+        (cluster, i) =>
             new IstioControlPlane(cluster.clusterName, {
                 provider: cluster.provider,
                 clusterName: cluster.clusterName,
@@ -48,6 +48,7 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                 ca: trust.bundles[cluster.clusterName],
                 istioHub: config.images.istioHub,
                 awaitWorkloads: config.awaitWorkloads,
+                adoptExistingNamespace: config.clusters[i].existingIstioNamespace ?? false,
             }),
     );
 

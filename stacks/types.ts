@@ -35,6 +35,11 @@ export interface ClusterConfig {
     readonly name: string;
     readonly network: string;
     readonly source: ClusterSource;
+    /**
+     * istio-system already exists (a platform team made it, with quotas and labels): it is labelled and
+     * used, and on destroy the label is removed and the namespace kept. Otherwise it is created and deleted.
+     */
+    readonly existingIstioNamespace?: boolean;
 }
 
 /** Basic-auth login to a private chart mirror; the password only ever reaches the Release as a secret. */
