@@ -14,8 +14,8 @@ export interface IstioControlPlaneArgs {
     readonly trustDomain: string;
     readonly istio: IstioConfig;
     readonly ca: ClusterCaBundle;
-    /** Registry for istiod's and the proxies' images; the chart's default when absent. */
-    readonly istioHub?: string;
+    /** Registry for istiod's images and, through its injector, the proxies' and gateways'. */
+    readonly istioHub: string;
     /** When false, Helm does not wait for istiod's pods (API servers without nodes). */
     readonly awaitWorkloads: boolean;
     /**
@@ -98,7 +98,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                     meshID: args.meshId,
                     multiCluster: { clusterName: args.clusterName },
                     network: args.network,
-                    ...(args.istioHub ? { hub: args.istioHub } : {}),
+                    hub: args.istioHub,
                 },
                 meshConfig: { trustDomain: args.trustDomain },
             },

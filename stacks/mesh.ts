@@ -6,7 +6,7 @@ import { IstioControlPlane } from "../components/istioControlPlane";
 import { MeshTrust } from "../components/meshTrust";
 import { RemoteSecret } from "../components/remoteSecret";
 import { HelloworldVersion, TestApp } from "../components/testApp";
-import { StackConfig } from "./types";
+import { DEFAULT_IMAGES, StackConfig } from "./types";
 
 export interface ClusterSummary {
     readonly name: string;
@@ -46,7 +46,7 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                 trustDomain: config.trustDomain,
                 istio: config.istio,
                 ca: trust.bundles[cluster.clusterName],
-                istioHub: config.images.istioHub,
+                istioHub: config.images.istioHub ?? DEFAULT_IMAGES.istioHub,
                 awaitWorkloads: config.awaitWorkloads,
                 adoptExistingNamespace: config.clusters[i].existingIstioNamespace ?? false,
             }),

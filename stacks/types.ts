@@ -5,8 +5,18 @@ export const CONFIG_NAMESPACE = "istio-multicluster";
 export const TOPOLOGIES = ["multi-primary", "multi-primary-multi-network"] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
-export const OFFICIAL_ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
-export const DEFAULT_ISTIO_VERSION = "1.30.4";
+/*
+ * Defaults that upstream publishes (checked 2026-11). Istio retires gcr.io/istio-release,
+ * registry.istio.io and istio-release.storage.googleapis.com in December 2026 (istio/istio#61467; the
+ * 1.31 upgrade notes, "Deprecation of GCP infrastructure and hosting"): Helm charts stay at
+ * blob.istio.io/istio-release/charts (and as OCI at oci://ghcr.io/istio/release/charts), images on
+ * Docker Hub.
+ */
+
+/** Istio's Helm repository after the move off GCP (istio.io blog 2026 "retirement-of-gcp"). */
+export const OFFICIAL_ISTIO_CHART_REPO = "https://blob.istio.io/istio-release/charts";
+/** The newest Istio release announced on istio.io (news/releases/1.31.x/announcing-1.31.1). */
+export const DEFAULT_ISTIO_VERSION = "1.31.1";
 export const DEFAULT_TRUST_DOMAIN = "cluster.local";
 
 export const ISTIO_CHARTS = ["base", "istiod", "gateway"] as const;
@@ -79,7 +89,7 @@ export type CaConfig =
       };
 
 export interface ImagesConfig {
-    /** Registry/hub for Istio's own images (istiod, proxies); the chart default when absent. */
+    /** Registry/hub for Istio's own images (istiod, proxies, gateways); DEFAULT_IMAGES.istioHub when absent. */
     readonly istioHub?: string;
     readonly helloworldV1: string;
     readonly helloworldV2: string;
@@ -108,8 +118,16 @@ export interface StackConfig {
     readonly images: ImagesConfig;
 }
 
-export const DEFAULT_IMAGES: ImagesConfig = {
+export const DEFAULT_IMAGES: Required<ImagesConfig> = {
+    // Where Istio's release builds push and what the 1.31 charts name (istio/release-builder
+    // release/publish.sh, and #2367 "Revert default registry in helm charts to docker"). Set explicitly:
+    // charts built from April to July 2026 (1.30.0 to 1.30.3) name registry.istio.io/release, which is
+    // retired in December 2026.
+    istioHub: "docker.io/istio",
+    // samples/helloworld/helloworld.yaml names these images on registry.istio.io/release (1.30, 1.31);
+    // that registry is retired with gcr.io, and the same images stay on Docker Hub.
     helloworldV1: "docker.io/istio/examples-helloworld-v1:1.0",
     helloworldV2: "docker.io/istio/examples-helloworld-v2:1.0",
+    // samples/curl/curl.yaml (istio 1.31.0).
     curl: "docker.io/curlimages/curl:8.16.0",
 };
