@@ -119,10 +119,10 @@ export interface StackConfig {
 }
 
 export const DEFAULT_IMAGES: Required<ImagesConfig> = {
-    // Where Istio's release builds push and what the 1.31 charts name (istio/release-builder
-    // release/publish.sh, and #2367 "Revert default registry in helm charts to docker"). Set explicitly:
-    // charts built from April to July 2026 (1.30.0 to 1.30.3) name registry.istio.io/release, which is
-    // retired in December 2026.
+    // Where Istio's release builds push, and the hub the 1.31 charts name (istio/release-builder:
+    // release/publish.sh; release/build.sh on release-1.31, #2370 "Revert default registry in helm charts
+    // to docker"). Set explicitly because the 1.30 charts (release-1.30's build.sh, at least 1.30.0 to
+    // 1.30.3) name registry.istio.io/release, which is retired in December 2026.
     istioHub: "docker.io/istio",
     // samples/helloworld/helloworld.yaml names these images on registry.istio.io/release (1.30, 1.31);
     // that registry is retired with gcr.io, and the same images stay on Docker Hub.
