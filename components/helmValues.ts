@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { ChartSource, IstioChart } from "../stacks/types";
+import { ChartCredentials, ChartSource, IstioChart } from "../stacks/types";
 
 type Values = Record<string, unknown>;
 
@@ -18,9 +19,28 @@ export function mergeValues(base: Values, override: Values): Values {
     return merged;
 }
 
-/** Where a Release finds an Istio chart: a named chart in a repository, or a chart directory on disk. */
-export function chartLocation(source: ChartSource, chart: IstioChart): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "repositoryOpts"> {
-    return source.type === "repository"
-        ? { chart, repositoryOpts: { repo: source.url } }
-        : { chart: path.join(source.path, chart) };
+type ChartLocation = Pick<k8s.helm.v3.ReleaseArgs, "chart" | "repositoryOpts">;
+
+/**
+ * Where a Release finds an Istio chart. The kubernetes provider treats a chart as OCI only when its name
+ * is the full `oci://` reference, and then ignores `repositoryOpts.repo`; since 4.27 it logs in to the
+ * registry with `repositoryOpts.username`/`password` (pulumi-kubernetes#3661). Helm needs an exact
+ * version to pull from a registry, which every Release gets.
+ */
+export function chartLocation(source: ChartSource, chart: IstioChart): ChartLocation {
+    switch (source.type) {
+        case "repository":
+            return { chart, repositoryOpts: { repo: source.url, ...login(source.credentials) } };
+        case "oci":
+            return {
+                chart: `${source.url.replace(/\/+$/, "")}/${chart}`,
+                ...(source.credentials ? { repositoryOpts: login(source.credentials) } : {}),
+            };
+        case "directory":
+            return { chart: path.join(source.path, chart) };
+    }
+}
+
+function login(credentials: ChartCredentials | undefined): { username?: string; password?: pulumi.Output<string> } {
+    return credentials ? { username: credentials.username, password: pulumi.secret(credentials.password) } : {};
 }

@@ -14,12 +14,17 @@ export interface IstioControlPlaneArgs {
     readonly trustDomain: string;
     readonly istio: IstioConfig;
     readonly ca: ClusterCaBundle;
-    /** Registry for istiod's and the proxies' images; the chart's default when absent. */
-    readonly istioHub?: string;
+    /** Registry for istiod's images and, through its injector, the proxies' and gateways'. */
+    readonly istioHub: string;
     /** When false, Helm does not wait for istiod's pods (API servers without nodes). */
     readonly awaitWorkloads: boolean;
     /** Leave Istio's CRDs (and so every Istio resource in the cluster) in place on delete. */
     readonly keepCrds: boolean;
+    /**
+     * istio-system already exists and is not ours: label it instead of creating it, and on destroy
+     * remove the label and keep the namespace. When false, the namespace is created and deleted.
+     */
+    readonly adoptExistingNamespace: boolean;
 }
 
 const HELM_RESOURCE_POLICY = "helm.sh/resource-policy";
@@ -36,8 +41,8 @@ export function retainOnDeleteFromConfig(keep: boolean): pulumi.ResourceTransfor
 
 /**
  * Istio as a primary cluster of a multi-cluster mesh: the `istio-system` namespace labelled with the
- * cluster's network, the `cacerts` Secret from the shared root of trust, and the `base` and `istiod`
- * charts with the mesh ID, cluster name, network and trust domain.
+ * cluster's network (created, or an existing one adopted), the `cacerts` Secret from the shared root of
+ * trust, and the `base` and `istiod` charts with the mesh ID, cluster name, network and trust domain.
  */
 export class IstioControlPlane extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
@@ -49,11 +54,13 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         const childOpts = { parent: this, provider: args.provider };
         const { istio } = args;
 
-        const namespace = new k8s.core.v1.Namespace(
-            `${name}-istio-system`,
-            { metadata: { name: ISTIO_NAMESPACE, labels: { "topology.istio.io/network": args.network } } },
-            childOpts,
-        );
+        const metadata = { name: ISTIO_NAMESPACE, labels: { "topology.istio.io/network": args.network } };
+        // An adopted namespace is labelled by server-side apply under the patch's own field manager;
+        // deleting the patch gives up that label and nothing else. A label another manager set to a
+        // different value is a conflict that stops `pulumi up` (not forced: the network would be wrong).
+        const namespace = args.adoptExistingNamespace
+            ? new k8s.core.v1.NamespacePatch(`${name}-istio-system`, { metadata }, childOpts)
+            : new k8s.core.v1.Namespace(`${name}-istio-system`, { metadata }, childOpts);
         this.namespace = namespace.metadata.name;
 
         const cacerts = new k8s.core.v1.Secret(
@@ -104,7 +111,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                             meshID: args.meshId,
                             multiCluster: { clusterName: args.clusterName },
                             network: args.network,
-                            ...(args.istioHub ? { hub: args.istioHub } : {}),
+                            hub: args.istioHub,
                         },
                         meshConfig: { trustDomain: args.trustDomain },
                     },

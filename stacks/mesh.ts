@@ -6,7 +6,7 @@ import { IstioControlPlane } from "../components/istioControlPlane";
 import { MeshTrust } from "../components/meshTrust";
 import { RemoteSecret } from "../components/remoteSecret";
 import { HelloworldVersion, TestApp } from "../components/testApp";
-import { StackConfig } from "./types";
+import { DEFAULT_IMAGES, StackConfig } from "./types";
 
 export interface ClusterSummary {
     readonly name: string;
@@ -37,7 +37,7 @@ export function deployMesh(config: StackConfig): MeshOutputs {
     const trust = new MeshTrust("mesh-trust", { ca: config.ca, clusterNames: clusters.map((c) => c.clusterName) });
 
     const planes = clusters.map(
-        (cluster) =>
+        (cluster, i) =>
             new IstioControlPlane(cluster.clusterName, {
                 provider: cluster.provider,
                 clusterName: cluster.clusterName,
@@ -46,9 +46,10 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                 trustDomain: config.trustDomain,
                 istio: config.istio,
                 ca: trust.bundles[cluster.clusterName],
-                istioHub: config.images.istioHub,
+                istioHub: config.images.istioHub ?? DEFAULT_IMAGES.istioHub,
                 awaitWorkloads: config.awaitWorkloads,
                 keepCrds: config.istio.keepCrds,
+                adoptExistingNamespace: config.clusters[i].existingIstioNamespace ?? false,
             }),
     );
 

@@ -5,8 +5,18 @@ export const CONFIG_NAMESPACE = "istio-multicluster";
 export const TOPOLOGIES = ["multi-primary", "multi-primary-multi-network"] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
-export const OFFICIAL_ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
-export const DEFAULT_ISTIO_VERSION = "1.30.4";
+/*
+ * Defaults that upstream publishes (checked 2026-11). Istio retires gcr.io/istio-release,
+ * registry.istio.io and istio-release.storage.googleapis.com in December 2026 (istio/istio#61467; the
+ * 1.31 upgrade notes, "Deprecation of GCP infrastructure and hosting"): Helm charts stay at
+ * blob.istio.io/istio-release/charts (and as OCI at oci://ghcr.io/istio/release/charts), images on
+ * Docker Hub.
+ */
+
+/** Istio's Helm repository after the move off GCP (istio.io blog 2026 "retirement-of-gcp"). */
+export const OFFICIAL_ISTIO_CHART_REPO = "https://blob.istio.io/istio-release/charts";
+/** The newest Istio release announced on istio.io (news/releases/1.31.x/announcing-1.31.1). */
+export const DEFAULT_ISTIO_VERSION = "1.31.1";
 export const DEFAULT_TRUST_DOMAIN = "cluster.local";
 
 export const ISTIO_CHARTS = ["base", "istiod", "gateway"] as const;
@@ -35,10 +45,27 @@ export interface ClusterConfig {
     readonly name: string;
     readonly network: string;
     readonly source: ClusterSource;
+    /**
+     * istio-system already exists (a platform team made it, with quotas and labels): it is labelled and
+     * used, and on destroy the label is removed and the namespace kept. Otherwise it is created and deleted.
+     */
+    readonly existingIstioNamespace?: boolean;
 }
 
+/** Basic-auth login to a private chart mirror; the password only ever reaches the Release as a secret. */
+export interface ChartCredentials {
+    readonly username: string;
+    readonly password: string;
+}
+
+/**
+ * Where the Istio charts come from: a classic Helm repository (`https://...` with an `index.yaml`), an
+ * OCI registry (`oci://host/path`, holding `<path>/base`, `<path>/istiod` and `<path>/gateway`), or a
+ * local directory with the three chart directories (air-gapped sites).
+ */
 export type ChartSource =
-    | { readonly type: "repository"; readonly url: string }
+    | { readonly type: "repository"; readonly url: string; readonly credentials?: ChartCredentials }
+    | { readonly type: "oci"; readonly url: string; readonly credentials?: ChartCredentials }
     | { readonly type: "directory"; readonly path: string };
 
 export interface IstioConfig {
@@ -64,7 +91,7 @@ export type CaConfig =
       };
 
 export interface ImagesConfig {
-    /** Registry/hub for Istio's own images (istiod, proxies); the chart default when absent. */
+    /** Registry/hub for Istio's own images (istiod, proxies, gateways); DEFAULT_IMAGES.istioHub when absent. */
     readonly istioHub?: string;
     readonly helloworldV1: string;
     readonly helloworldV2: string;
@@ -93,8 +120,16 @@ export interface StackConfig {
     readonly images: ImagesConfig;
 }
 
-export const DEFAULT_IMAGES: ImagesConfig = {
+export const DEFAULT_IMAGES: Required<ImagesConfig> = {
+    // Where Istio's release builds push, and the hub the 1.31 charts name (istio/release-builder:
+    // release/publish.sh; release/build.sh on release-1.31, #2370 "Revert default registry in helm charts
+    // to docker"). Set explicitly because the 1.30 charts (release-1.30's build.sh, at least 1.30.0 to
+    // 1.30.3) name registry.istio.io/release, which is retired in December 2026.
+    istioHub: "docker.io/istio",
+    // samples/helloworld/helloworld.yaml names these images on registry.istio.io/release (1.30, 1.31);
+    // that registry is retired with gcr.io, and the same images stay on Docker Hub.
     helloworldV1: "docker.io/istio/examples-helloworld-v1:1.0",
     helloworldV2: "docker.io/istio/examples-helloworld-v2:1.0",
+    // samples/curl/curl.yaml (istio 1.31.0).
     curl: "docker.io/curlimages/curl:8.16.0",
 };

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { loadStackConfig } from "../stacks/loadConfig";
 import { deployMesh } from "../stacks/mesh";
+import { DEFAULT_ISTIO_VERSION } from "../stacks/types";
 import { fakeKubeconfig, fakeState } from "./harness/fakeCluster";
 import { runWithMocks } from "./harness/mockRuntime";
 
@@ -231,7 +232,7 @@ describe("stack config validation", () => {
         const { error, resources } = await runProgram(values);
         assert.equal(error, undefined);
         const istiod = resources.find((r) => r.name === "cluster1-istiod")!;
-        assert.equal(istiod.inputs.version, "1.30.4");
+        assert.equal(istiod.inputs.version, DEFAULT_ISTIO_VERSION);
         assert.equal(istiod.inputs.values.meshConfig.trustDomain, "cluster.local");
         assert.equal(resources.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-verify")).length, 2);
     });

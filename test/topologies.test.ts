@@ -5,6 +5,7 @@ import * as yaml from "js-yaml";
 import { parseStackConfig } from "../stacks/parseConfig";
 import { deployMesh, MeshOutputs } from "../stacks/mesh";
 import { RawObject } from "../stacks/configProblems";
+import { OFFICIAL_ISTIO_CHART_REPO } from "../stacks/types";
 import { b64, clusterOfProvider, fakeClusterCa, fakeNodeAddress, fakeState, fakeToken } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks, valueOf } from "./harness/mockRuntime";
 import { THREE_CLUSTERS_TWO_NETWORKS, TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
@@ -160,7 +161,7 @@ for (const scenario of SCENARIOS) {
                     assert.equal(istiod.inputs.repositoryOpts, undefined);
                 } else {
                     assert.equal(istiod.inputs.chart, "istiod");
-                    assert.equal(istiod.inputs.repositoryOpts.repo, "https://istio-release.storage.googleapis.com/charts");
+                    assert.equal(istiod.inputs.repositoryOpts.repo, OFFICIAL_ISTIO_CHART_REPO);
                 }
             }
         });
