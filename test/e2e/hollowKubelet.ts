@@ -14,6 +14,7 @@ export class HollowKubelet {
     constructor(
         private readonly kubeconfig: string,
         readonly nodeName: string,
+        private readonly nodeIp: string,
         /** The IP of a pod, by `<namespace>/<name>`; the harness picks them from a range it owns. */
         private readonly podIp: (namespace: string, name: string, index: number) => string,
     ) {}
@@ -23,7 +24,7 @@ export class HollowKubelet {
         this.patchStatus(["node", this.nodeName], {
             status: {
                 conditions: [{ type: "Ready", status: "True", reason: "HollowKubeletReady", lastHeartbeatTime: now(), lastTransitionTime: now() }],
-                addresses: [{ type: "InternalIP", address: "127.0.0.1" }, { type: "Hostname", address: this.nodeName }],
+                addresses: [{ type: "InternalIP", address: this.nodeIp }, { type: "Hostname", address: this.nodeName }],
                 capacity: { cpu: "8", memory: "32Gi", pods: "110" },
                 allocatable: { cpu: "8", memory: "32Gi", pods: "110" },
             },
@@ -53,7 +54,8 @@ export class HollowKubelet {
             this.patchStatus(["pod", name, "-n", namespace], {
                 status: {
                     phase: "Running",
-                    hostIP: "127.0.0.1",
+                    hostIP: this.nodeIp,
+                    hostIPs: [{ ip: this.nodeIp }],
                     podIP: ip,
                     podIPs: [{ ip }],
                     startTime: now(),

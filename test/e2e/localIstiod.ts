@@ -18,8 +18,9 @@ const ISTIO_NAMESPACE = "istio-system";
  * - the pod's automounted service-account credentials (token, `ca.crt`, namespace), and a kubeconfig
  *   made of the same, so istiod talks to its API server with its own service account and RBAC, as it
  *   does in-cluster.
- * What differs from a pod: the process listens on its own loopback address (`podIp`) instead of
- * every address of a pod network namespace, so two istiods fit on one host without moving ports.
+ * What differs from a pod: the process listens on one loopback address (`listenIp`), which the
+ * control plane's pod-network proxy maps its pod IP to, instead of every address of a pod network
+ * namespace; so two istiods fit on one host without moving ports.
  */
 export class LocalIstiod {
     private process?: ChildProcess;
@@ -27,15 +28,17 @@ export class LocalIstiod {
     constructor(
         readonly cluster: string,
         private readonly adminKubeconfig: string,
-        /** The address the process listens on, standing for its pod IP. */
+        /** The pod IP the hollow kubelet reports for istiod's pod. */
         readonly podIp: string,
+        /** The loopback address the process listens on, standing for `podIp`. */
+        readonly listenIp: string,
         private readonly root: string,
         private readonly binary: string,
     ) {}
 
     /** istiod's HTTP debug endpoint (`/debug/...`, `/ready`). */
     get debugUrl(): string {
-        return `http://${this.podIp}:8080`;
+        return `http://${this.listenIp}:8080`;
     }
 
     get logFile(): string {
@@ -77,7 +80,7 @@ export class LocalIstiod {
         for (const variable of container.env ?? []) {
             env[variable.name] = this.resolveEnv(variable, { podName, serviceAccount: pod.serviceAccountName, container });
         }
-        const listen = (port: number) => `${this.podIp}:${port}`;
+        const listen = (port: number) => `${this.listenIp}:${port}`;
         const args = [
             // The Deployment's own args, except the listen address it moves below.
             ...container.args.filter((a: string) => !a.startsWith("--monitoringAddr")),
@@ -87,7 +90,7 @@ export class LocalIstiod {
             "--grpcAddr", listen(15010),
             "--secureGRPCAddr", listen(15012),
             "--monitoringAddr", listen(15014),
-            "--ctrlz_address", this.podIp,
+            "--ctrlz_address", this.listenIp,
         ];
         const log = fs.openSync(this.logFile, "w");
         // Only the pod's environment: nothing of the test's (KUBECONFIG, PULUMI_*) leaks in.

@@ -6,8 +6,9 @@ import { LocalIstiod } from "./localIstiod";
 
 /**
  * The data plane's stand-in and the real control plane for each test cluster: a hollow kubelet and
- * a local istiod. The istiod pod's IP is the address its process listens on, so that the API server's
- * webhook calls reach it; every other pod gets an address nothing ever connects to.
+ * a local istiod. Pod IPs come from 198.18.0.0/15; the istiod pod's IP is reached through the control
+ * plane's pod-network proxy at the same address in 127.18.0.0/15, where its process listens, so that
+ * the API server's webhook calls reach it. Nothing connects to any other pod IP.
  */
 export class LocalMesh {
     readonly istiods: LocalIstiod[];
@@ -19,19 +20,20 @@ export class LocalMesh {
         work: string,
     ) {
         this.istiods = clusters.map(
-            (cluster, i) => new LocalIstiod(cluster, adminKubeconfig(cluster), `127.0.1.${i + 1}`, path.join(work, `istiod-${cluster}`), "pilot-discovery"),
+            (cluster, i) =>
+                new LocalIstiod(cluster, adminKubeconfig(cluster), `198.18.1.${i + 1}`, `127.18.1.${i + 1}`, path.join(work, `istiod-${cluster}`), "pilot-discovery"),
         );
         this.kubelets = clusters.map(
             (cluster, i) =>
-                new HollowKubelet(adminKubeconfig(cluster), `hollow-${cluster}`, (namespace, name, n) =>
-                    namespace === "istio-system" && name.startsWith("istiod-") ? this.istiods[i].podIp : `127.0.${10 + i}.${n + 1}`,
+                new HollowKubelet(adminKubeconfig(cluster), `hollow-${cluster}`, `198.18.0.${i + 1}`, (namespace, name, n) =>
+                    namespace === "istio-system" && name.startsWith("istiod-") ? this.istiods[i].podIp : `198.18.${10 + i}.${n + 1}`,
                 ),
         );
     }
 
-    /** The load-balancer address of cluster `i`'s east-west gateway. */
+    /** The load-balancer address of cluster `i`'s east-west gateway (nothing connects to it). */
     static gatewayAddress(i: number): string {
-        return `127.0.20.${i + 1}`;
+        return `198.18.20.${i + 1}`;
     }
 
     /** Registers the nodes, starts the pods that exist (istiod's), addresses the gateways, starts istiod. */

@@ -3,10 +3,11 @@
 # its own CA and service-account signing key, and kube-controller-manager (which fills in
 # service-account token Secrets, finalizes deleted namespaces, and turns pod status into EndpointSlices).
 # No kubelet: pods never run. What stands in for one (test/e2e/hollowKubelet.ts) writes node and pod
-# status; so that the API server reaches a webhook at the pod IP the harness reports (where the test
-# runs istiod), it routes to endpoints rather than to a Service's cluster IP (there is no kube-proxy),
-# and the node lifecycle controller, which would mark a node without kubelet heartbeats NotReady and
-# its pods unready, is off.
+# status. So that the API server reaches a webhook at the pod IP the harness reports (where the test
+# runs istiod), it routes to endpoints rather than to a Service's cluster IP (there is no kube-proxy)
+# and reaches the pod network through pod-network-proxy.mjs, as through Konnectivity; the node
+# lifecycle controller, which would mark a node without kubelet heartbeats NotReady and its pods
+# unready, is off.
 #
 #   controlplane.sh start <name> <dir> <apiserver-port> <etcd-client-port> <etcd-peer-port>
 #       writes <dir>/admin.kubeconfig (cluster-admin) and waits until the API server is ready
@@ -17,7 +18,7 @@
 set -euo pipefail
 
 bin() { if [[ -n "${KUBE_BIN_DIR:-}" ]]; then echo "$KUBE_BIN_DIR/$1"; else command -v "$1"; fi; }
-PROCESSES=(kube-controller-manager kube-apiserver etcd)
+PROCESSES=(kube-controller-manager kube-apiserver pod-network-proxy etcd)
 
 # A certificate signed by the control plane's CA: <file stem> <subject> [subjectAltName]
 issue() {
@@ -78,13 +79,27 @@ start() {
         --initial-cluster "$name=http://127.0.0.1:$peer_port" >"$dir/etcd.log" 2>&1 &
     echo $! >"$dir/etcd.pid"
 
+    node "$(dirname "$0")/pod-network-proxy.mjs" "$dir/pod-network.sock" >"$dir/pod-network-proxy.log" 2>&1 &
+    echo $! >"$dir/pod-network-proxy.pid"
+    cat >"$dir/egress-selector.yaml" <<YAML
+apiVersion: apiserver.k8s.io/v1beta1
+kind: EgressSelectorConfiguration
+egressSelections:
+- name: cluster
+  connection:
+    proxyProtocol: HTTPConnect
+    transport:
+      uds:
+        udsName: $dir/pod-network.sock
+YAML
+
     "$(bin kube-apiserver)" --etcd-servers "http://127.0.0.1:$etcd_port" \
         --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$port" --cert-dir "$dir" \
         --tls-cert-file "$dir/apiserver.crt" --tls-private-key-file "$dir/apiserver.key" --client-ca-file "$dir/ca.crt" \
         --authorization-mode RBAC --service-cluster-ip-range 10.96.0.0/16 --endpoint-reconciler-type none \
         --service-account-issuer "https://kubernetes.default.svc.cluster.local" \
         --service-account-key-file "$dir/sa.pub" --service-account-signing-key-file "$dir/sa.key" \
-        --enable-aggregator-routing=true \
+        --enable-aggregator-routing=true --egress-selector-config-file "$dir/egress-selector.yaml" \
         >"$dir/kube-apiserver.log" 2>&1 &
     echo $! >"$dir/kube-apiserver.pid"
 
