@@ -2,6 +2,8 @@
 # Benchmarks, printed as medians and ratios:
 #   updown (default): median wall time of `pulumi up` and `pulumi destroy` of the two-cluster stack
 #                     against the loopback control planes, over $BENCH_RUNS runs (default 5).
+#   sync:             seconds from the end of `pulumi up` until a real istiod started in each cluster
+#                     reports every other cluster synced, median over $BENCH_RUNS runs.
 #   e2e:              wall time of `npm run test:e2e` cold (empty build caches: what a fresh machine
 #                     pays) and warm (caches kept), and their ratio.
 #   sizes:            size of each binary the e2e toolchain builds (built first if not cached).
@@ -15,12 +17,11 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-case "$mode" in
-updown)
+# Starts the control planes and a two-cluster, two-network stack named bench on the official charts.
+bench_stack() {
     e2e_setup istio-mc-bench
     work=$E2E_WORK project=$E2E_PROJECT
-    config="$project/Pulumi.bench.yaml"
-    cat >"$config" <<YAML
+    cat >"$project/Pulumi.bench.yaml" <<YAML
 config:
   istio-multicluster:meshId: mesh1
   istio-multicluster:clusters:
@@ -31,7 +32,12 @@ config:
   istio-multicluster:verify: { enabled: false }
 YAML
     pulumi stack init bench --cwd "$project" --non-interactive >&2
-    p() { pulumi "$@" --stack bench --cwd "$project" --non-interactive --yes >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }; }
+}
+p() { pulumi "$@" --stack bench --cwd "$project" --non-interactive --yes >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }; }
+
+case "$mode" in
+updown)
+    bench_stack
     ups=() downs=()
     for ((i = 1; i <= runs; i++)); do
         t0=$(now); p up; t1=$(now); p destroy; t2=$(now)
@@ -42,6 +48,19 @@ YAML
     down_median=$(printf '%s\n' "${downs[@]}" | median)
     printf 'pulumi up (2 clusters):      median %.1f s over %d runs (%s)\n' "$up_median" "$runs" "${ups[*]}"
     printf 'pulumi destroy (2 clusters): median %.1f s over %d runs (%s)\n' "$down_median" "$runs" "${downs[*]}"
+    ;;
+sync)
+    bench_stack
+    rm -rf build && npx tsc -p tsconfig.test.json
+    syncs=()
+    for ((i = 1; i <= runs; i++)); do
+        p up
+        syncs+=("$(node build/test/e2e/measureSync.js "$work" "${E2E_CLUSTERS[@]}")")
+        p destroy
+        log "run $i: every istiod reported every peer synced ${syncs[-1]} s after pulumi up"
+    done
+    printf 'pulumi up to all peers synced (2 clusters, istiod started after up): median %.1f s over %d runs (%s)\n' \
+        "$(printf '%s\n' "${syncs[@]}" | median)" "$runs" "${syncs[*]}"
     ;;
 e2e)
     cold_root=$(mktemp -d "${TMPDIR:-/tmp}/istio-mc-cold.XXXXXX")
@@ -64,7 +83,7 @@ sizes)
     done
     ;;
 *)
-    echo "usage: npm run bench [-- updown|e2e|sizes]" >&2
+    echo "usage: npm run bench [-- updown|sync|e2e|sizes]" >&2
     exit 2
     ;;
 esac

@@ -31,6 +31,11 @@ export class HollowKubelet {
         });
     }
 
+    /** Removes the node, as a kubelet that leaves the cluster would be removed. */
+    deregisterNode(): void {
+        mustKubectl(this.kubeconfig, ["delete", "node", this.nodeName, "--ignore-not-found"]);
+    }
+
     /** Binds every unscheduled pod to the node and reports it running; returns the pods it started. */
     startPendingPods(): string[] {
         const pods = JSON.parse(mustKubectl(this.kubeconfig, ["get", "pods", "--all-namespaces", "-o", "json"])).items;

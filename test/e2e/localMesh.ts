@@ -64,8 +64,9 @@ export class LocalMesh {
         }
     }
 
-    stop(): Promise<void> {
-        return Promise.all(this.istiods.map((istiod) => istiod.stop())).then(() => undefined);
+    async stop(): Promise<void> {
+        await Promise.all(this.istiods.map((istiod) => istiod.stop()));
+        this.kubelets.forEach((kubelet) => kubelet.deregisterNode());
     }
 }
 
