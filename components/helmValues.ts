@@ -1,8 +1,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as path from "path";
-import { ChartSource, IstioChart } from "../stacks/types";
-
 type Values = Record<string, unknown>;
+
+export type IstioChart = "base" | "istiod" | "gateway";
+
+/** Where the Istio charts come from: a Helm repository, or a directory holding one directory per chart. */
+export type ChartSource = { readonly type: "repository"; readonly url: string } | { readonly type: "directory"; readonly path: string };
+
+/** The Istio charts of one mesh: their version, their source and extra Helm values per chart. */
+export interface IstioCharts {
+    readonly version: string;
+    readonly chartSource: ChartSource;
+    /** Merged over the program's own values. */
+    readonly values: Readonly<Record<IstioChart, Values>>;
+}
 
 function isPlainObject(value: unknown): value is Values {
     return typeof value === "object" && value !== null && !Array.isArray(value);

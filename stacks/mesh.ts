@@ -30,10 +30,10 @@ export function helloworldVersionFor(clusterIndex: number): HelloworldVersion {
     return clusterIndex % 2 === 0 ? "v1" : "v2";
 }
 
-/** Composes the components into a multi-primary mesh over the configured clusters. */
+/** Composes the components into a multi-primary mesh over the configured clusters: the config becomes their args here. */
 export function deployMesh(config: StackConfig): MeshOutputs {
     const multiNetwork = config.topology === "multi-primary-multi-network";
-    const clusters = config.clusters.map((c) => new Cluster(c.name, { config: c }));
+    const clusters = config.clusters.map((c) => new Cluster(c.name, c));
     const trust = new MeshTrust("mesh-trust", { ca: config.ca, clusterNames: clusters.map((c) => c.clusterName) });
 
     const planes = clusters.map(

@@ -1,4 +1,9 @@
 /** The validated, typed stack configuration the components are composed from. */
+import { ExistingClusterSource, KindClusterSource } from "../components/cluster";
+import { ChartSource, IstioChart } from "../components/helmValues";
+import { CaSource } from "../components/meshTrust";
+
+export type { ChartSource, IstioChart };
 
 export const CONFIG_NAMESPACE = "istio-multicluster";
 
@@ -9,25 +14,7 @@ export const OFFICIAL_ISTIO_CHART_REPO = "https://istio-release.storage.googleap
 export const DEFAULT_ISTIO_VERSION = "1.30.4";
 export const DEFAULT_TRUST_DOMAIN = "cluster.local";
 
-export const ISTIO_CHARTS = ["base", "istiod", "gateway"] as const;
-export type IstioChart = (typeof ISTIO_CHARTS)[number];
-
-/** A cluster the program creates itself with `kind`, for laptops and CI machines with Docker. */
-export interface KindClusterSource {
-    readonly type: "kind";
-    /** kind node image, e.g. `kindest/node:v1.34.0`; kind's own default when absent. */
-    readonly nodeImage?: string;
-}
-
-/** A cluster that already exists and is reached through a kubeconfig. */
-export interface ExistingClusterSource {
-    readonly type: "existing";
-    /** The kubeconfig's YAML content (read from the file when the config gave a path). */
-    readonly kubeconfig: string;
-    readonly context?: string;
-    /** The API-server URL that OTHER clusters' istiod must use: `apiServer` from the config, else the kubeconfig's server. */
-    readonly apiServer: string;
-}
+export const ISTIO_CHARTS: readonly IstioChart[] = ["base", "istiod", "gateway"];
 
 export type ClusterSource = KindClusterSource | ExistingClusterSource;
 
@@ -36,10 +23,6 @@ export interface ClusterConfig {
     readonly network: string;
     readonly source: ClusterSource;
 }
-
-export type ChartSource =
-    | { readonly type: "repository"; readonly url: string }
-    | { readonly type: "directory"; readonly path: string };
 
 export interface IstioConfig {
     readonly version: string;
@@ -53,13 +36,7 @@ export interface ProvidedIntermediate {
     readonly key: string;
 }
 
-export type CaConfig =
-    | { readonly type: "generated"; readonly organization: string; readonly validityHours: number }
-    | {
-          readonly type: "provided";
-          readonly rootCert: string;
-          readonly intermediates: Readonly<Record<string, ProvidedIntermediate>>;
-      };
+export type CaConfig = CaSource;
 
 export interface ImagesConfig {
     /** Registry/hub for Istio's own images (istiod, proxies); the chart default when absent. */
