@@ -1,7 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, RawObject } from "./configProblems";
-import { parseStackConfig } from "./parseConfig";
-import { CONFIG_NAMESPACE, StackConfig } from "./types";
+import { CONFIG_NAMESPACE, ConfigError, parseStackConfig, StackConfig } from "./config";
 
 // Exported by the SDK's runtime config module, but not part of its typings.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -13,7 +11,7 @@ const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfi
  */
 export function loadStackConfig(): StackConfig {
     const prefix = `${CONFIG_NAMESPACE}:`;
-    const raw: RawObject = {};
+    const raw: Record<string, unknown> = {};
     for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
         if (fullKey.startsWith(prefix)) {
             raw[fullKey.slice(prefix.length)] = decode(text);

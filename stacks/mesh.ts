@@ -6,7 +6,7 @@ import { IstioControlPlane } from "../components/istioControlPlane";
 import { MeshTrust } from "../components/meshTrust";
 import { RemoteSecret } from "../components/remoteSecret";
 import { HelloworldVersion, TestApp } from "../components/testApp";
-import { StackConfig } from "./types";
+import { StackConfig } from "./config";
 
 export interface ClusterSummary {
     readonly name: string;
@@ -33,6 +33,8 @@ export function helloworldVersionFor(clusterIndex: number): HelloworldVersion {
 /** Composes the components into a multi-primary mesh over the configured clusters: the config becomes their args here. */
 export function deployMesh(config: StackConfig): MeshOutputs {
     const multiNetwork = config.topology === "multi-primary-multi-network";
+    const awaitWorkloads = config.workloads.awaitReady;
+    const istio = { version: config.istio.version, chartSource: config.istio.chartRepo, values: config.istio.values };
     const clusters = config.clusters.map((c) => new Cluster(c.name, c));
     const trust = new MeshTrust("mesh-trust", { ca: config.ca, clusterNames: clusters.map((c) => c.clusterName) });
 
@@ -44,10 +46,10 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                 network: cluster.network,
                 meshId: config.meshId,
                 trustDomain: config.trustDomain,
-                istio: config.istio,
+                istio,
                 ca: trust.bundles[cluster.clusterName],
                 istioHub: config.images.istioHub,
-                awaitWorkloads: config.awaitWorkloads,
+                awaitWorkloads,
             }),
     );
 
@@ -58,10 +60,10 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                       provider: cluster.provider,
                       network: cluster.network,
                       namespace: planes[i].namespace,
-                      istio: config.istio,
+                      istio,
                       istiod: planes[i].istiod,
                       externalAddress: cluster.nodeAddress,
-                      awaitWorkloads: config.awaitWorkloads,
+                      awaitWorkloads,
                   }),
           )
         : [];
@@ -102,7 +104,7 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                         version: helloworldVersionFor(i),
                         helloworldImage: helloworldVersionFor(i) === "v1" ? config.images.helloworldV1 : config.images.helloworldV2,
                         curlImage: config.images.curl,
-                        awaitWorkloads: config.awaitWorkloads,
+                        awaitWorkloads,
                     },
                     { dependsOn: meshReady },
                 ),

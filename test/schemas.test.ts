@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { parseStackConfig } from "../stacks/parseConfig";
+import { parseStackConfig } from "../stacks/config";
 import { deployMesh } from "../stacks/mesh";
 import { fakeState } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks } from "./harness/mockRuntime";

@@ -2,16 +2,15 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { parseStackConfig } from "../stacks/parseConfig";
+import { parseStackConfig, StackConfigInput } from "../stacks/config";
 import { deployMesh, MeshOutputs } from "../stacks/mesh";
-import { RawObject } from "../stacks/configProblems";
 import { b64, clusterOfProvider, fakeClusterCa, fakeNodeAddress, fakeState, fakeToken } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks, valueOf } from "./harness/mockRuntime";
 import { THREE_CLUSTERS_TWO_NETWORKS, TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
 
 interface Scenario {
     readonly title: string;
-    readonly raw: RawObject;
+    readonly raw: StackConfigInput;
     readonly clusters: readonly string[];
     readonly networks: Readonly<Record<string, string>>;
     readonly apiServers: Readonly<Record<string, string>>;
@@ -151,8 +150,8 @@ for (const scenario of SCENARIOS) {
                 assert.equal(base.inputs.values.base.enableCRDTemplates, true);
                 const namespace = byName(resources, `${cluster}-istio-system`);
                 assert.equal(namespace.inputs.metadata.labels["topology.istio.io/network"], scenario.networks[cluster]);
-                if (config.istio.chartSource.type === "directory") {
-                    assert.equal(istiod.inputs.chart, `${config.istio.chartSource.path}/istiod`);
+                if (config.istio.chartRepo.type === "directory") {
+                    assert.equal(istiod.inputs.chart, `${config.istio.chartRepo.path}/istiod`);
                     assert.equal(istiod.inputs.repositoryOpts, undefined);
                 } else {
                     assert.equal(istiod.inputs.chart, "istiod");
