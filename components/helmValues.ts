@@ -1,11 +1,26 @@
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+
 type Values = Record<string, unknown>;
 
 export type IstioChart = "base" | "istiod" | "gateway";
 
-/** Where the Istio charts come from: a Helm repository, or a directory holding one directory per chart. */
-export type ChartSource = { readonly type: "repository"; readonly url: string } | { readonly type: "directory"; readonly path: string };
+/** Basic-auth login to a private chart mirror; the password only ever reaches the Release as a secret. */
+export interface ChartCredentials {
+    readonly username: string;
+    readonly password: string;
+}
+
+/**
+ * Where the Istio charts come from: a classic Helm repository (`https://...` with an `index.yaml`), an
+ * OCI registry (`oci://host/path`, holding `<path>/base`, `<path>/istiod` and `<path>/gateway`), or a
+ * local directory with the three chart directories (air-gapped sites).
+ */
+export type ChartSource =
+    | { readonly type: "repository"; readonly url: string; readonly credentials?: ChartCredentials }
+    | { readonly type: "oci"; readonly url: string; readonly credentials?: ChartCredentials }
+    | { readonly type: "directory"; readonly path: string };
 
 /** The Istio charts of one mesh: their version, their source and extra Helm values per chart. */
 export interface IstioCharts {
@@ -29,9 +44,28 @@ export function mergeValues(base: Values, override: Values): Values {
     return merged;
 }
 
-/** Where a Release finds an Istio chart: a named chart in a repository, or a chart directory on disk. */
-export function chartLocation(source: ChartSource, chart: IstioChart): Pick<k8s.helm.v3.ReleaseArgs, "chart" | "repositoryOpts"> {
-    return source.type === "repository"
-        ? { chart, repositoryOpts: { repo: source.url } }
-        : { chart: path.join(source.path, chart) };
+type ChartLocation = Pick<k8s.helm.v3.ReleaseArgs, "chart" | "repositoryOpts">;
+
+/**
+ * Where a Release finds an Istio chart. The kubernetes provider treats a chart as OCI only when its name
+ * is the full `oci://` reference, and then ignores `repositoryOpts.repo`; since 4.27 it logs in to the
+ * registry with `repositoryOpts.username`/`password` (pulumi-kubernetes#3661). Helm needs an exact
+ * version to pull from a registry, which every Release gets.
+ */
+export function chartLocation(source: ChartSource, chart: IstioChart): ChartLocation {
+    switch (source.type) {
+        case "repository":
+            return { chart, repositoryOpts: { repo: source.url, ...login(source.credentials) } };
+        case "oci":
+            return {
+                chart: `${source.url.replace(/\/+$/, "")}/${chart}`,
+                ...(source.credentials ? { repositoryOpts: login(source.credentials) } : {}),
+            };
+        case "directory":
+            return { chart: path.join(source.path, chart) };
+    }
+}
+
+function login(credentials: ChartCredentials | undefined): { username?: string; password?: pulumi.Output<string> } {
+    return credentials ? { username: credentials.username, password: pulumi.secret(credentials.password) } : {};
 }

@@ -13,20 +13,39 @@ export interface IstioControlPlaneArgs {
     readonly trustDomain: string;
     readonly istio: IstioCharts;
     readonly ca: ClusterCaBundle;
-    /** Registry for istiod's and the proxies' images; the chart's default when absent. */
-    readonly istioHub?: string;
+    /** Registry for istiod's images and, through its injector, the proxies' and gateways'. */
+    readonly istioHub: string;
     /** When false, Helm does not wait for istiod's pods (API servers without nodes). */
     readonly awaitWorkloads: boolean;
+    /** Leave Istio's CRDs (and so every Istio resource in the cluster) in place on delete. */
+    readonly keepCrds: boolean;
+    /**
+     * istio-system already exists and is not ours: label it instead of creating it, and on destroy
+     * remove the label and keep the namespace. When false, the namespace is created and deleted.
+     */
+    readonly adoptExistingNamespace: boolean;
+}
+
+const HELM_RESOURCE_POLICY = "helm.sh/resource-policy";
+
+/** Applies `keepCrds` to the objects a chart marks `helm.sh/resource-policy: keep`. */
+export function retainOnDeleteFromConfig(keep: boolean): pulumi.ResourceTransform {
+    return ({ props, opts }) => {
+        if (props.metadata?.annotations?.[HELM_RESOURCE_POLICY] !== "keep") {
+            return undefined;
+        }
+        return { props, opts: { ...opts, retainOnDelete: keep } };
+    };
 }
 
 /**
  * Istio as a primary cluster of a multi-cluster mesh: the `istio-system` namespace labelled with the
- * cluster's network, the `cacerts` Secret from the shared root of trust, and the `base` and `istiod`
- * charts with the mesh ID, cluster name, network and trust domain.
+ * cluster's network (created, or an existing one adopted), the `cacerts` Secret from the shared root of
+ * trust, and the `base` and `istiod` charts with the mesh ID, cluster name, network and trust domain.
  */
 export class IstioControlPlane extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
-    readonly base: k8s.helm.v3.Release;
+    readonly base: k8s.helm.v4.Chart;
     readonly istiod: k8s.helm.v3.Release;
 
     constructor(name: string, args: IstioControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -34,11 +53,13 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         const childOpts = { parent: this, provider: args.provider };
         const { istio } = args;
 
-        const namespace = new k8s.core.v1.Namespace(
-            `${name}-istio-system`,
-            { metadata: { name: ISTIO_NAMESPACE, labels: { "topology.istio.io/network": args.network } } },
-            childOpts,
-        );
+        const metadata = { name: ISTIO_NAMESPACE, labels: { "topology.istio.io/network": args.network } };
+        // An adopted namespace is labelled by server-side apply under the patch's own field manager;
+        // deleting the patch gives up that label and nothing else. A label another manager set to a
+        // different value is a conflict that stops `pulumi up` (not forced: the network would be wrong).
+        const namespace = args.adoptExistingNamespace
+            ? new k8s.core.v1.NamespacePatch(`${name}-istio-system`, { metadata }, childOpts)
+            : new k8s.core.v1.Namespace(`${name}-istio-system`, { metadata }, childOpts);
         this.namespace = namespace.metadata.name;
 
         const cacerts = new k8s.core.v1.Secret(
@@ -55,46 +76,49 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             childOpts,
         );
 
-        const release = (chart: "base" | "istiod", releaseName: string, values: Record<string, unknown>, dependsOn: pulumi.Resource[]) =>
-            new k8s.helm.v3.Release(
-                `${name}-${releaseName}`,
-                {
-                    name: releaseName,
-                    ...chartLocation(istio.chartSource, chart),
-                    version: istio.version,
-                    namespace: this.namespace,
-                    values: mergeValues(values, istio.values[chart]),
-                    skipAwait: !args.awaitWorkloads,
-                },
-                { ...childOpts, dependsOn },
-            );
-
-        this.base = release(
-            "base",
-            "istio-base",
+        // `base` is cluster-wide (CRDs, reader service account, default-revision validation) and is
+        // rendered into one Pulumi resource per object: each shows in `pulumi preview --diff`, and
+        // Pulumi, not Helm, deletes it. The chart marks its CRDs `helm.sh/resource-policy: keep`, which
+        // the kubernetes provider honours with retainOnDelete; `keepCrds` decides instead, because
+        // leaving them would leave every Istio custom resource in the cluster behind `pulumi destroy`.
+        this.base = new k8s.helm.v4.Chart(
+            `${name}-istio-base`,
             {
-                defaultRevision: "default",
-                // CRDs as templates belong to the release, so uninstalling it removes them too.
-                base: { enableCRDTemplates: true },
-                global: { istioNamespace: ISTIO_NAMESPACE },
+                ...chartLocation(istio.chartSource, "base"),
+                version: istio.version,
+                namespace: this.namespace,
+                values: mergeValues(
+                    { defaultRevision: "default", base: { enableCRDTemplates: true }, global: { istioNamespace: ISTIO_NAMESPACE } },
+                    istio.values.base,
+                ),
+                skipAwait: !args.awaitWorkloads,
             },
-            [],
+            { ...childOpts, transforms: [retainOnDeleteFromConfig(args.keepCrds)] },
         );
 
         // istiod reads `cacerts` only when it starts, so it must exist first (no data flows between them).
-        this.istiod = release(
-            "istiod",
-            "istiod",
+        this.istiod = new k8s.helm.v3.Release(
+            `${name}-istiod`,
             {
-                global: {
-                    meshID: args.meshId,
-                    multiCluster: { clusterName: args.clusterName },
-                    network: args.network,
-                    ...(args.istioHub ? { hub: args.istioHub } : {}),
-                },
-                meshConfig: { trustDomain: args.trustDomain },
+                name: "istiod",
+                ...chartLocation(istio.chartSource, "istiod"),
+                version: istio.version,
+                namespace: this.namespace,
+                values: mergeValues(
+                    {
+                        global: {
+                            meshID: args.meshId,
+                            multiCluster: { clusterName: args.clusterName },
+                            network: args.network,
+                            hub: args.istioHub,
+                        },
+                        meshConfig: { trustDomain: args.trustDomain },
+                    },
+                    istio.values.istiod,
+                ),
+                skipAwait: !args.awaitWorkloads,
             },
-            [this.base, cacerts],
+            { ...childOpts, dependsOn: [this.base, cacerts] },
         );
 
         this.registerOutputs({ namespace: this.namespace });

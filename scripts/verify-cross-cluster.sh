@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # From cluster $CLUSTER's curl client, sends $REQUESTS requests to helloworld.sample:5000/hello per
 # attempt until every version in $EXPECTED_VERSIONS has answered, for at most $ATTEMPTS attempts
-# (cross-cluster endpoints take a little while to propagate). The cluster's admin kubeconfig arrives
-# on stdin and reaches kubectl through a pipe, never a file. On success prints a JSON summary; on
+# (cross-cluster endpoints take a little while to propagate). On success prints a JSON summary; on
 # failure says which versions could not be reached from this cluster.
+# The cluster's admin kubeconfig arrives on stdin. kubectl gets it as a private temporary file (mode
+# 0600, in $TMPDIR or /tmp, never in the repository), not a pipe: wrappers such as the Google Cloud
+# SDK's kubectl dispatcher read the file more than once. The file is removed on every exit, including
+# failures and SIGINT/SIGTERM/SIGHUP.
 set -euo pipefail
 : "${CLUSTER:?}" "${EXPECTED_VERSIONS:?}" "${REQUESTS:?}" "${ATTEMPTS:?}"
-kubeconfig=$(cat)
-kc() { kubectl --kubeconfig <(printf '%s\n' "$kubeconfig") ${KUBE_CONTEXT:+--context "$KUBE_CONTEXT"} "$@"; }
+kubeconfig_file=""
+trap 'if [[ -n $kubeconfig_file ]]; then rm -f -- "$kubeconfig_file"; fi' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+umask 077
+kubeconfig_file=$(mktemp "${TMPDIR:-/tmp}/verify-kubeconfig.XXXXXX")
+cat >"$kubeconfig_file"
+kc() { kubectl --kubeconfig "$kubeconfig_file" ${KUBE_CONTEXT:+--context "$KUBE_CONTEXT"} "$@"; }
 
 declare -A answers=()
 sent=0

@@ -10,6 +10,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import { z } from "zod";
+import { ChartSource } from "../components/helmValues";
 import { kubeconfigServer } from "../components/kubeconfig";
 
 export const CONFIG_NAMESPACE = "istio-multicluster";
@@ -27,6 +28,33 @@ const REPO_URL = /^(https?|oci):\/\/[^/\s]+/;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/;
 const PEM_KEY = /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----/;
 const TOPOLOGIES = ["multi-primary", "multi-primary-multi-network"] as const;
+
+/*
+ * Defaults that upstream publishes (checked 2026-11). Istio retires gcr.io/istio-release,
+ * registry.istio.io and istio-release.storage.googleapis.com in December 2026 (istio/istio#61467; the
+ * 1.31 upgrade notes, "Deprecation of GCP infrastructure and hosting"): Helm charts stay at
+ * blob.istio.io/istio-release/charts (and as OCI at oci://ghcr.io/istio/release/charts), images on
+ * Docker Hub.
+ */
+
+/** Istio's Helm repository after the move off GCP (istio.io blog 2026 "retirement-of-gcp"). */
+export const OFFICIAL_ISTIO_CHART_REPO = "https://blob.istio.io/istio-release/charts";
+/** The newest Istio release announced on istio.io (news/releases/1.31.x/announcing-1.31.1). */
+export const DEFAULT_ISTIO_VERSION = "1.31.1";
+
+export const DEFAULT_IMAGES = {
+    // Where Istio's release builds push, and the hub the 1.31 charts name (istio/release-builder:
+    // release/publish.sh; release/build.sh on release-1.31, #2370 "Revert default registry in helm charts
+    // to docker"). Set explicitly because the 1.30 charts (release-1.30's build.sh, at least 1.30.0 to
+    // 1.30.3) name registry.istio.io/release, which is retired in December 2026.
+    istioHub: "docker.io/istio",
+    // samples/helloworld/helloworld.yaml names these images on registry.istio.io/release (1.30, 1.31);
+    // that registry is retired with gcr.io, and the same images stay on Docker Hub.
+    helloworldV1: "docker.io/istio/examples-helloworld-v1:1.0",
+    helloworldV2: "docker.io/istio/examples-helloworld-v2:1.0",
+    // samples/curl/curl.yaml (istio 1.31.0).
+    curl: "docker.io/curlimages/curl:8.16.0",
+};
 
 export class ConfigError extends Error {
     constructor(readonly problems: readonly string[]) {
@@ -136,6 +164,12 @@ const cluster = section({
         .refine(isHttpsUrl, expects(API_SERVER_ALLOWED))
         .optional()
         .meta({ description: "the `https://` URL the **other** clusters' istiod must use to reach this API server", "x-default": "the kubeconfig's server" }),
+    // Defaulted in withSource: a default here would show in the problems with `clusters` as if written there.
+    existingIstioNamespace: flag().optional().meta({
+        default: false,
+        description:
+            "`istio-system` already exists (a platform team's, with its quotas and labels): the program only labels it and installs into it, and `pulumi destroy` keeps it (see below)",
+    }),
 })
     // Exactly one source; an existing cluster's kubeconfig must name an API server.
     .superRefine((c, ctx) => {
@@ -171,13 +205,18 @@ const cluster = section({
  * A valid cluster entry as the components take it. Done once the whole config is valid, so that
  * problems with the clusters show the entries as they were written.
  */
-function withSource({ name, network, kind, kubeconfig, context, apiServer }: z.output<typeof cluster>) {
+function withSource({ name, network, kind, kubeconfig, context, apiServer, existingIstioNamespace = false }: z.output<typeof cluster>) {
     if (kubeconfig === undefined) {
-        return { name, network, source: { type: "kind" as const, nodeImage: kind === true ? undefined : kind?.nodeImage } };
+        return { name, network, existingIstioNamespace, source: { type: "kind" as const, nodeImage: kind === true ? undefined : kind?.nodeImage } };
     }
     // The rule above has read this kubeconfig and found the server.
     const content = kubeconfigContent(kubeconfig)!;
-    return { name, network, source: { type: "existing" as const, kubeconfig: content, context, apiServer: apiServer ?? kubeconfigServer(content, context) } };
+    return {
+        name,
+        network,
+        existingIstioNamespace,
+        source: { type: "existing" as const, kubeconfig: content, context, apiServer: apiServer ?? kubeconfigServer(content, context) },
+    };
 }
 
 const CLUSTERS_ALLOWED = "a list of at least two clusters, each with name, network and either kind or kubeconfig";
@@ -222,7 +261,6 @@ const clusters = z
 
 // ---- Istio
 
-const OFFICIAL_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
 const CHART_REPO_ALLOWED = "a Helm repository URL (https://, http:// or oci://) or an existing directory holding the base, istiod and gateway charts";
 
 /** Extra Helm values for one chart; `owned` are the values the program sets itself from the stack config. */
@@ -242,16 +280,19 @@ function helmValues(chart: string, owned: string[]) {
 
 const istio = section({
     version: text('a chart version like "1.30.4" (MAJOR.MINOR.PATCH)', SEMVER)
-        .default("1.30.4")
+        .default(DEFAULT_ISTIO_VERSION)
         .meta({ description: "the Istio chart version, `MAJOR.MINOR.PATCH`" }),
     chartRepo: text(CHART_REPO_ALLOWED)
         .refine((s) => REPO_URL.test(s) || (fs.existsSync(s) && fs.statSync(s).isDirectory()), expects(CHART_REPO_ALLOWED))
-        .default(OFFICIAL_CHART_REPO)
-        .transform((s) => (REPO_URL.test(s) ? { type: "repository" as const, url: s } : { type: "directory" as const, path: s }))
+        .default(OFFICIAL_ISTIO_CHART_REPO)
+        .transform((s): ChartSource => (REPO_URL.test(s) ? { type: "repository", url: s } : { type: "directory", path: s }))
         .meta({
             description:
                 "a Helm repository (`https://`, `http://`, `oci://`) or a local directory holding `base/`, `istiod/` and `gateway/` (air-gapped sites)",
         }),
+    keepCrds: flag()
+        .default(false)
+        .meta({ description: "leave Istio's CRDs (and every Istio resource) in the clusters on `pulumi destroy`, as `helm uninstall` does; see Destroy" }),
     values: section({
         base: helmValues("base", []).meta({ description: "extra Helm values for the `base` chart, merged over the program's own" }),
         istiod: helmValues("istiod", ["global.meshID", "global.multiCluster.clusterName", "global.network", "meshConfig.trustDomain"]).meta({
@@ -358,10 +399,12 @@ export const stackConfigSchema = section({
             .meta({ description: "wait for pods to be ready; `false` only for API servers without nodes (the e2e test), and then `verify.enabled` must be `false`" }),
     }).prefault({}),
     images: section({
-        istioHub: image().optional().meta({ "x-default": "the chart's", description: "registry of Istio's own images (`global.hub`)" }),
-        helloworldV1: image().default("docker.io/istio/examples-helloworld-v1:1.0").meta({ description: "test-app image, for mirrors" }),
-        helloworldV2: image().default("docker.io/istio/examples-helloworld-v2:1.0").meta({ description: "test-app image, for mirrors" }),
-        curl: image().default("docker.io/curlimages/curl:8.16.0").meta({ description: "test-app image, for mirrors" }),
+        istioHub: image().default(DEFAULT_IMAGES.istioHub).meta({
+            description: "registry of Istio's own images (`global.hub`); set it for a mirror, and on air-gapped sites whose local charts name another registry",
+        }),
+        helloworldV1: image().default(DEFAULT_IMAGES.helloworldV1).meta({ description: "test-app image, for mirrors" }),
+        helloworldV2: image().default(DEFAULT_IMAGES.helloworldV2).meta({ description: "test-app image, for mirrors" }),
+        curl: image().default(DEFAULT_IMAGES.curl).meta({ description: "test-app image, for mirrors" }),
     }).prefault({}),
 })
     // A topology that is set must be the one the clusters' networks make.

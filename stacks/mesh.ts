@@ -39,7 +39,7 @@ export function deployMesh(config: StackConfig): MeshOutputs {
     const trust = new MeshTrust("mesh-trust", { ca: config.ca, clusterNames: clusters.map((c) => c.clusterName) });
 
     const planes = clusters.map(
-        (cluster) =>
+        (cluster, i) =>
             new IstioControlPlane(cluster.clusterName, {
                 provider: cluster.provider,
                 clusterName: cluster.clusterName,
@@ -50,6 +50,8 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                 ca: trust.bundles[cluster.clusterName],
                 istioHub: config.images.istioHub,
                 awaitWorkloads,
+                keepCrds: config.istio.keepCrds,
+                adoptExistingNamespace: config.clusters[i].existingIstioNamespace,
             }),
     );
 

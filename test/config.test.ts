@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
+import { DEFAULT_ISTIO_VERSION } from "../stacks/config";
 import { loadStackConfig } from "../stacks/loadConfig";
 import { deployMesh } from "../stacks/mesh";
 import { fakeKubeconfig, fakeState } from "./harness/fakeCluster";
@@ -134,6 +135,11 @@ const CASES: { title: string; values: Record<string, unknown>; problems: string[
         ],
     },
     {
+        title: "keepCrds that is not a boolean",
+        values: { ...VALID, istio: { keepCrds: "yes" } },
+        problems: ['istio.keepCrds: got "yes"; expected true or false'],
+    },
+    {
         title: "Helm values that contradict the program's own",
         values: { ...VALID, istio: { values: { istiod: { global: { network: "other" } } } } },
         problems: ['istio.values.istiod.global.network: got "other"; expected no value: the program sets it from meshId, trustDomain and clusters[]'],
@@ -151,7 +157,7 @@ const CASES: { title: string; values: Record<string, unknown>; problems: string[
     {
         title: "a misspelt cluster key",
         values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], netwrok: "network2" }] },
-        problems: ['clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer)'],
+        problems: ['clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer, existingIstioNamespace)'],
     },
     {
         title: "a missing mesh ID",
@@ -226,7 +232,7 @@ describe("stack config validation", () => {
         const { error, resources } = await runProgram(values);
         assert.equal(error, undefined);
         const istiod = resources.find((r) => r.name === "cluster1-istiod")!;
-        assert.equal(istiod.inputs.version, "1.30.4");
+        assert.equal(istiod.inputs.version, DEFAULT_ISTIO_VERSION);
         assert.equal(istiod.inputs.values.meshConfig.trustDomain, "cluster.local");
         assert.equal(resources.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-verify")).length, 2);
     });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { parseStackConfig, StackConfigInput } from "../stacks/config";
+import { OFFICIAL_ISTIO_CHART_REPO, parseStackConfig, StackConfigInput } from "../stacks/config";
 import { deployMesh, MeshOutputs } from "../stacks/mesh";
 import { b64, clusterOfProvider, fakeClusterCa, fakeNodeAddress, fakeState, fakeToken } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks, valueOf } from "./harness/mockRuntime";
@@ -28,7 +28,8 @@ const SCENARIOS: Scenario[] = [
             "pulumi:providers:kubernetes": 2,
             "kubernetes:core/v1:Namespace": 4,
             "kubernetes:core/v1:Secret": 6, // 2 cacerts + 2 reader tokens + 2 remote secrets
-            "kubernetes:helm.sh/v3:Release": 4,
+            "kubernetes:helm.sh/v3:Release": 2, // istiod per cluster
+            "kubernetes:helm.sh/v4:Chart": 2, // base per cluster, one resource per object
             "kubernetes:networking.istio.io/v1:Gateway": 0,
             "kubernetes:core/v1:Service": 2,
             "kubernetes:core/v1:ServiceAccount": 2,
@@ -50,7 +51,8 @@ const SCENARIOS: Scenario[] = [
             "pulumi:providers:kubernetes": 2,
             "kubernetes:core/v1:Namespace": 4,
             "kubernetes:core/v1:Secret": 6,
-            "kubernetes:helm.sh/v3:Release": 6, // + an east-west gateway per cluster
+            "kubernetes:helm.sh/v3:Release": 4, // + an east-west gateway per cluster
+            "kubernetes:helm.sh/v4:Chart": 2,
             "kubernetes:networking.istio.io/v1:Gateway": 2,
             "kubernetes:core/v1:Service": 2,
             "kubernetes:core/v1:ServiceAccount": 2,
@@ -72,7 +74,8 @@ const SCENARIOS: Scenario[] = [
             "pulumi:providers:kubernetes": 3,
             "kubernetes:core/v1:Namespace": 6,
             "kubernetes:core/v1:Secret": 15, // 3 cacerts + 6 reader tokens + 6 remote secrets
-            "kubernetes:helm.sh/v3:Release": 9,
+            "kubernetes:helm.sh/v3:Release": 6,
+            "kubernetes:helm.sh/v4:Chart": 3,
             "kubernetes:networking.istio.io/v1:Gateway": 3,
             "kubernetes:core/v1:Service": 3,
             "kubernetes:core/v1:ServiceAccount": 3,
@@ -117,7 +120,8 @@ for (const scenario of SCENARIOS) {
 
         it("registers the expected number of resources of each type", () => {
             const counts: Record<string, number> = {};
-            for (const r of resources.filter((r) => r.custom)) {
+            // Custom resources, and the kubernetes provider's own components (the v4 Chart renders in the provider).
+            for (const r of resources.filter((r) => r.custom || r.type.startsWith("kubernetes:"))) {
                 counts[r.type] = (counts[r.type] ?? 0) + 1;
             }
             for (const [type, expected] of Object.entries(scenario.counts)) {
@@ -127,7 +131,7 @@ for (const scenario of SCENARIOS) {
         });
 
         it("binds every Kubernetes resource to its own cluster's provider", () => {
-            const k8sResources = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+            const k8sResources = resources.filter((r) => r.type.startsWith("kubernetes:"));
             assert.ok(k8sResources.length > 0);
             for (const r of k8sResources) {
                 assert.ok(r.provider, `${r.name} has no explicit provider`);
@@ -155,7 +159,7 @@ for (const scenario of SCENARIOS) {
                     assert.equal(istiod.inputs.repositoryOpts, undefined);
                 } else {
                     assert.equal(istiod.inputs.chart, "istiod");
-                    assert.equal(istiod.inputs.repositoryOpts.repo, "https://istio-release.storage.googleapis.com/charts");
+                    assert.equal(istiod.inputs.repositoryOpts.repo, OFFICIAL_ISTIO_CHART_REPO);
                 }
             }
         });

@@ -26,7 +26,7 @@ config:
   istio-multicluster:clusters:
     - { name: cluster1, network: network1, kubeconfig: $work/cluster1/admin.kubeconfig }
     - { name: cluster2, network: network2, kubeconfig: $work/cluster2/admin.kubeconfig }
-  istio-multicluster:istio: { version: 1.30.4, chartRepo: $PWD/test/charts }
+  istio-multicluster:istio: { version: "$(sed -n "s/^version: //p" "$ISTIO_CHARTS_DIR/base/Chart.yaml")", chartRepo: $ISTIO_CHARTS_DIR }
   istio-multicluster:workloads: { awaitReady: false }
   istio-multicluster:verify: { enabled: false }
 YAML

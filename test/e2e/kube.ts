@@ -43,3 +43,42 @@ export function isGone(kubeconfig: string, args: string[]): boolean {
     const result = kubectl(kubeconfig, ["get", ...args]);
     return result.status !== 0 && /NotFound|not found/.test(result.stderr);
 }
+
+/** Kinds whose objects come and go by themselves, whatever the program does. */
+const TRANSIENT_KINDS = new Set(["events", "events.events.k8s.io"]);
+
+/**
+ * Every object the API server holds, as `<resource> <namespace>/<name>` lines: compared before
+ * `pulumi up` and after `pulumi destroy`, what is new is what the run left behind.
+ */
+export function allObjects(kubeconfig: string): Set<string> {
+    const resources = mustKubectl(kubeconfig, ["api-resources", "--verbs=list", "-o", "name"])
+        .split("\n")
+        .filter((r) => r && !TRANSIENT_KINDS.has(r));
+    const objects = new Set<string>();
+    for (const resource of resources) {
+        const list = getJson(kubeconfig, [resource, "--all-namespaces"]);
+        for (const item of list.items) {
+            objects.add(`${resource} ${item.metadata.namespace ?? ""}/${item.metadata.name}`);
+        }
+    }
+    return objects;
+}
+
+/**
+ * Polls `probe` once a second until it returns something truthy, and returns that; fails after
+ * `seconds` naming `what` (with `context()` if given, for example a log tail).
+ */
+export async function waitFor<T>(what: string, seconds: number, probe: () => T | undefined | Promise<T | undefined>, context?: () => string): Promise<T> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+        const value = await Promise.resolve(probe()).catch(() => undefined);
+        if (value) {
+            return value;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`timed out after ${seconds} s waiting for ${what}${context ? `\n${context()}` : ""}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+}

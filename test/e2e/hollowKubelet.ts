@@ -1,0 +1,85 @@
+import { mustKubectl, mustRun } from "./kube";
+
+/**
+ * What a kubelet and a load-balancer controller would write into an API server, without running any
+ * container — the way kubemark's hollow nodes stand in for real ones: a Ready Node, each Pending pod
+ * bound to it and reported Running and Ready with an IP, and an ingress address on each LoadBalancer
+ * Service. Everything else stays real: the Deployments and ReplicaSets make the pods (through
+ * istiod's real injection webhook), the controller manager derives EndpointSlices from the pod
+ * status, and istiod reads those as it reads any cluster's.
+ */
+export class HollowKubelet {
+    private readonly assigned = new Map<string, string>();
+
+    constructor(
+        private readonly kubeconfig: string,
+        readonly nodeName: string,
+        /** The IP of a pod, by `<namespace>/<name>`; the harness picks them from a range it owns. */
+        private readonly podIp: (namespace: string, name: string, index: number) => string,
+    ) {}
+
+    registerNode(): void {
+        this.apply({ apiVersion: "v1", kind: "Node", metadata: { name: this.nodeName, labels: { "kubernetes.io/hostname": this.nodeName } } });
+        this.patchStatus(["node", this.nodeName], {
+            status: {
+                conditions: [{ type: "Ready", status: "True", reason: "HollowKubeletReady", lastHeartbeatTime: now(), lastTransitionTime: now() }],
+                addresses: [{ type: "InternalIP", address: "127.0.0.1" }, { type: "Hostname", address: this.nodeName }],
+                capacity: { cpu: "8", memory: "32Gi", pods: "110" },
+                allocatable: { cpu: "8", memory: "32Gi", pods: "110" },
+            },
+        });
+    }
+
+    /** Binds every unscheduled pod to the node and reports it running; returns the pods it started. */
+    startPendingPods(): string[] {
+        const pods = JSON.parse(mustKubectl(this.kubeconfig, ["get", "pods", "--all-namespaces", "-o", "json"])).items;
+        const started: string[] = [];
+        for (const pod of pods.filter((p: any) => !p.spec.nodeName)) {
+            const { namespace, name } = pod.metadata;
+            const key = `${namespace}/${name}`;
+            const ip = this.assigned.get(key) ?? this.podIp(namespace, name, this.assigned.size);
+            this.assigned.set(key, ip);
+            this.apply({ apiVersion: "v1", kind: "Binding", metadata: { name, namespace }, target: { apiVersion: "v1", kind: "Node", name: this.nodeName } });
+            const containers = pod.spec.containers.map((c: any) => ({
+                name: c.name,
+                image: c.image,
+                imageID: "",
+                ready: true,
+                started: true,
+                restartCount: 0,
+                state: { running: { startedAt: now() } },
+            }));
+            const ready = (type: string) => ({ type, status: "True", lastTransitionTime: now() });
+            this.patchStatus(["pod", name, "-n", namespace], {
+                status: {
+                    phase: "Running",
+                    hostIP: "127.0.0.1",
+                    podIP: ip,
+                    podIPs: [{ ip }],
+                    startTime: now(),
+                    conditions: ["PodScheduled", "Initialized", "ContainersReady", "Ready"].map(ready),
+                    containerStatuses: containers,
+                },
+            });
+            started.push(key);
+        }
+        return started;
+    }
+
+    /** Gives a LoadBalancer Service the ingress address a cloud load balancer would. */
+    assignLoadBalancer(namespace: string, service: string, ip: string): void {
+        this.patchStatus(["service", service, "-n", namespace], { status: { loadBalancer: { ingress: [{ ip }] } } });
+    }
+
+    private apply(object: unknown): void {
+        mustRun("kubectl", ["--kubeconfig", this.kubeconfig, "create", "-f", "-"], JSON.stringify(object));
+    }
+
+    private patchStatus(target: string[], patch: unknown): void {
+        mustKubectl(this.kubeconfig, ["patch", ...target, "--subresource=status", "--type=merge", "-p", JSON.stringify(patch)]);
+    }
+}
+
+function now(): string {
+    return new Date().toISOString().replace(/\.\d+Z$/, "Z");
+}

@@ -1,0 +1,209 @@
+import { ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { getJson, mustKubectl } from "./kube";
+
+const ISTIO_NAMESPACE = "istio-system";
+
+/**
+ * istiod (`pilot-discovery`, built from the same Istio version as the charts) run as a local process
+ * in place of the pod that the `istiod` Deployment would start, configured from that Deployment as
+ * the kubelet would configure the pod:
+ * - the container's args and env, with `fieldRef`/`resourceFieldRef` resolved as the kubelet does;
+ * - each mounted Secret, ConfigMap, projected service-account token and emptyDir written under a
+ *   private root directory at its mount path, and istiod started in that directory (istiod reads
+ *   these at paths relative to its working directory, `./etc/cacerts` and so on, for exactly this);
+ * - the pod's automounted service-account credentials (token, `ca.crt`, namespace), and a kubeconfig
+ *   made of the same, so istiod talks to its API server with its own service account and RBAC, as it
+ *   does in-cluster.
+ * What differs from a pod: the process listens on its own loopback address (`podIp`) instead of
+ * every address of a pod network namespace, so two istiods fit on one host without moving ports.
+ */
+export class LocalIstiod {
+    private process?: ChildProcess;
+
+    constructor(
+        readonly cluster: string,
+        private readonly adminKubeconfig: string,
+        /** The address the process listens on, standing for its pod IP. */
+        readonly podIp: string,
+        private readonly root: string,
+        private readonly binary: string,
+    ) {}
+
+    /** istiod's HTTP debug endpoint (`/debug/...`, `/ready`). */
+    get debugUrl(): string {
+        return `http://${this.podIp}:8080`;
+    }
+
+    get logFile(): string {
+        return `${this.root}.log`;
+    }
+
+    start(): void {
+        const deployment = getJson(this.adminKubeconfig, ["deployment", "istiod", "-n", ISTIO_NAMESPACE]);
+        const pod = deployment.spec.template.spec;
+        const container = pod.containers.find((c: any) => c.name === "discovery");
+        const podName = `istiod-local-${this.cluster}`;
+        fs.rmSync(this.root, { recursive: true, force: true });
+        fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+
+        const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
+        const token = this.createToken(pod.serviceAccountName);
+        this.writeFile(path.join(serviceAccountDir, "token"), token);
+        const caData = (yaml.load(fs.readFileSync(this.adminKubeconfig, "utf8")) as any).clusters[0].cluster;
+        this.writeFile(path.join(serviceAccountDir, "ca.crt"), Buffer.from(caData["certificate-authority-data"], "base64").toString());
+        this.writeFile(path.join(serviceAccountDir, "namespace"), ISTIO_NAMESPACE);
+        for (const mount of container.volumeMounts ?? []) {
+            this.materializeVolume(pod.volumes.find((v: any) => v.name === mount.name), mount.mountPath);
+        }
+        const kubeconfig = path.join(this.root, "in-cluster.kubeconfig");
+        fs.writeFileSync(
+            kubeconfig,
+            yaml.dump({
+                apiVersion: "v1",
+                kind: "Config",
+                clusters: [{ name: this.cluster, cluster: { server: caData.server, "certificate-authority-data": caData["certificate-authority-data"] } }],
+                users: [{ name: pod.serviceAccountName, user: { tokenFile: path.join(this.root, serviceAccountDir, "token") } }],
+                contexts: [{ name: this.cluster, context: { cluster: this.cluster, user: pod.serviceAccountName } }],
+                "current-context": this.cluster,
+            }),
+            { mode: 0o600 },
+        );
+
+        const env: Record<string, string> = {};
+        for (const variable of container.env ?? []) {
+            env[variable.name] = this.resolveEnv(variable, { podName, serviceAccount: pod.serviceAccountName, container });
+        }
+        const listen = (port: number) => `${this.podIp}:${port}`;
+        const args = [
+            // The Deployment's own args, except the listen address it moves below.
+            ...container.args.filter((a: string) => !a.startsWith("--monitoringAddr")),
+            "--kubeconfig", kubeconfig,
+            "--httpAddr", listen(8080),
+            "--httpsAddr", listen(15017),
+            "--grpcAddr", listen(15010),
+            "--secureGRPCAddr", listen(15012),
+            "--monitoringAddr", listen(15014),
+            "--ctrlz_address", this.podIp,
+        ];
+        const log = fs.openSync(this.logFile, "w");
+        // Only the pod's environment: nothing of the test's (KUBECONFIG, PULUMI_*) leaks in.
+        this.process = spawn(this.binary, args, { cwd: this.root, env: { ...env, PATH: process.env.PATH ?? "" }, stdio: ["ignore", log, log] });
+        fs.closeSync(log);
+        fs.writeFileSync(`${this.root}.pid`, String(this.process.pid));
+    }
+
+    /** Resolves an env entry of the container as the kubelet would for a pod named `podName`. */
+    private resolveEnv(variable: any, pod: { podName: string; serviceAccount: string; container: any }): string {
+        if (variable.value !== undefined || !variable.valueFrom) {
+            return variable.value ?? "";
+        }
+        const { fieldRef, resourceFieldRef } = variable.valueFrom;
+        if (fieldRef) {
+            const fields: Record<string, string> = {
+                "metadata.name": pod.podName,
+                "metadata.namespace": ISTIO_NAMESPACE,
+                "spec.serviceAccountName": pod.serviceAccount,
+                "status.podIP": this.podIp,
+            };
+            if (!(fieldRef.fieldPath in fields)) {
+                throw new Error(`istiod env ${variable.name}: fieldRef ${fieldRef.fieldPath} is not handled by the harness`);
+            }
+            return fields[fieldRef.fieldPath];
+        }
+        if (resourceFieldRef) {
+            // Without a limit the kubelet gives the node's allocatable amount: here, this host's.
+            const [kind, resource] = resourceFieldRef.resource.split(".");
+            const limit = pod.container.resources?.[kind === "limits" ? "limits" : "requests"]?.[resource];
+            if (resource === "cpu") {
+                return String(limit ? Math.ceil(parseCpu(limit)) : os.cpus().length);
+            }
+            if (resource === "memory") {
+                return String(limit ? parseMemory(limit) : os.totalmem());
+            }
+        }
+        throw new Error(`istiod env ${variable.name}: ${JSON.stringify(variable.valueFrom)} is not handled by the harness`);
+    }
+
+    private materializeVolume(volume: any, mountPath: string): void {
+        if (volume.secret) {
+            const secret = this.getOptional(["secret", volume.secret.secretName, "-n", ISTIO_NAMESPACE]);
+            for (const [key, value] of Object.entries<string>(secret?.data ?? {})) {
+                this.writeFile(path.join(mountPath, key), Buffer.from(value, "base64"));
+            }
+        } else if (volume.configMap) {
+            const configMap = this.getOptional(["configmap", volume.configMap.name, "-n", ISTIO_NAMESPACE]);
+            for (const [key, value] of Object.entries<string>(configMap?.data ?? {})) {
+                this.writeFile(path.join(mountPath, key), value);
+            }
+        } else if (volume.projected) {
+            for (const source of volume.projected.sources) {
+                if (source.serviceAccountToken) {
+                    const { audience, path: file } = source.serviceAccountToken;
+                    const sa = getJson(this.adminKubeconfig, ["deployment", "istiod", "-n", ISTIO_NAMESPACE]).spec.template.spec.serviceAccountName;
+                    this.writeFile(path.join(mountPath, file), this.createToken(sa, audience));
+                }
+            }
+        }
+        fs.mkdirSync(path.join(this.root, mountPath), { recursive: true, mode: 0o700 });
+    }
+
+    private getOptional(args: string[]): any {
+        try {
+            return getJson(this.adminKubeconfig, args);
+        } catch {
+            return undefined; // the Deployment marks these volumes optional
+        }
+    }
+
+    private createToken(serviceAccount: string, audience?: string): string {
+        const args = ["create", "token", serviceAccount, "-n", ISTIO_NAMESPACE, "--duration", "2h"];
+        return mustKubectl(this.adminKubeconfig, audience ? [...args, "--audience", audience] : args).trim();
+    }
+
+    private writeFile(mountRelative: string, content: string | Buffer): void {
+        const file = path.join(this.root, mountRelative);
+        fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        fs.writeFileSync(file, content, { mode: 0o600 });
+    }
+
+    /** GETs a debug endpoint of this istiod and parses its JSON. */
+    async debug(endpoint: string): Promise<any> {
+        const response = await fetch(`${this.debugUrl}/debug/${endpoint}`);
+        if (!response.ok) {
+            throw new Error(`${this.cluster} istiod /debug/${endpoint}: HTTP ${response.status}`);
+        }
+        return response.json();
+    }
+
+    /** Stops the process and removes its root (which holds the CA key and tokens). */
+    async stop(): Promise<void> {
+        const child = this.process;
+        if (child && child.exitCode === null && child.signalCode === null) {
+            const exited = new Promise((resolve) => child.once("exit", resolve));
+            child.kill("SIGTERM");
+            const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+            await exited;
+            clearTimeout(timer);
+        }
+        this.process = undefined;
+        fs.rmSync(this.root, { recursive: true, force: true });
+        fs.rmSync(`${this.root}.pid`, { force: true });
+    }
+}
+
+function parseCpu(quantity: string): number {
+    return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
+}
+
+function parseMemory(quantity: string): number {
+    const units: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, K: 1e3, M: 1e6, G: 1e9 };
+    const match = /^(\d+)([KMG]i?)?$/.exec(quantity);
+    if (!match) {
+        throw new Error(`memory quantity ${quantity} is not handled by the harness`);
+    }
+    return Number(match[1]) * (match[2] ? units[match[2]] : 1);
+}

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import { deployMesh } from "../stacks/mesh";
+import { parseStackConfig, StackConfig } from "../stacks/config";
+import { fakeState } from "./harness/fakeCluster";
+import { RecordedResource, runWithMocks } from "./harness/mockRuntime";
+import { THREE_CLUSTERS_TWO_NETWORKS, TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
+
+/** `east` already has istio-system (its platform team's); `west` is fresh. */
+function eastHasIstioSystem(): StackConfig {
+    const config = parseStackConfig(TWO_CLUSTERS_ONE_NETWORK);
+    return { ...config, clusters: config.clusters.map((c) => (c.name === "east" ? { ...c, existingIstioNamespace: true } : c)) };
+}
+
+const named = (resources: RecordedResource[], name: string) => resources.filter((r) => r.name === name);
+
+describe("a cluster whose istio-system already exists", () => {
+    let resources: RecordedResource[];
+    before(async () => {
+        resources = (await runWithMocks(() => deployMesh(eastHasIstioSystem()), fakeState)).resources;
+    });
+
+    it("has istio-system labelled by a patch, not created, so destroy gives it back without our label", () => {
+        const [patch, ...others] = named(resources, "east-istio-system");
+        assert.equal(others.length, 0);
+        assert.equal(patch.type, "kubernetes:core/v1:NamespacePatch");
+        assert.deepEqual(patch.inputs.metadata, { name: "istio-system", labels: { "topology.istio.io/network": "net1" } });
+    });
+
+    it("installs everything of its own in that namespace after the label is set", () => {
+        const patch = named(resources, "east-istio-system")[0];
+        for (const name of ["east-cacerts", "east-istio-base", "east-istiod", "east-to-west-reader-token", "west-to-east-remote-secret"]) {
+            const [r] = named(resources, name);
+            assert.equal((r.inputs.metadata ?? r.inputs).namespace, "istio-system", name);
+            assert.ok(r.dependencies.includes(patch.urn), `${name} does not wait for the label`);
+        }
+    });
+
+    it("leaves a fresh cluster's istio-system to be created and deleted with the mesh", () => {
+        const [namespace] = named(resources, "west-istio-system");
+        assert.equal(namespace.type, "kubernetes:core/v1:Namespace");
+        assert.deepEqual(namespace.inputs.metadata, { name: "istio-system", labels: { "topology.istio.io/network": "net1" } });
+    });
+});
+
+describe("objects that may already exist on a real cluster", () => {
+    const scenarios = { TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS, THREE_CLUSTERS_TWO_NETWORKS };
+    for (const [title, raw] of Object.entries(scenarios)) {
+        it(`are created, never patched, forced or upserted (${title})`, async () => {
+            const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(raw)), fakeState);
+            const kubernetes = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+            assert.deepEqual(kubernetes.filter((r) => r.type.endsWith("Patch")).map((r) => r.name), []);
+            for (const r of kubernetes) {
+                assert.equal(r.inputs.metadata?.annotations?.["pulumi.com/patchForce"], undefined, r.name);
+            }
+            for (const provider of resources.filter((r) => r.type === "pulumi:providers:kubernetes")) {
+                assert.equal(provider.inputs.upsertExistingObjects, undefined, provider.name);
+                assert.equal(provider.inputs.enableServerSideApply, undefined, provider.name);
+            }
+            // cacerts, the test app's namespace, reader tokens and remote secrets: a site's own copy stops
+            // `pulumi up` with "already exists" instead of being overwritten and later deleted.
+            const byType = (type: string) => kubernetes.filter((r) => r.type === type).map((r) => r.inputs.metadata.name);
+            assert.ok(byType("kubernetes:core/v1:Secret").includes("cacerts"));
+            assert.ok(byType("kubernetes:core/v1:Namespace").includes("sample"));
+            assert.ok(byType("kubernetes:core/v1:Secret").some((n: string) => n.startsWith("istio-reader-token-for-")));
+            assert.ok(byType("kubernetes:core/v1:Secret").some((n: string) => n.startsWith("istio-remote-secret-")));
+        });
+    }
+});
