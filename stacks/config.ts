@@ -5,7 +5,8 @@
  *
  * A problem reads `<key>: got <value>; expected <what is allowed>` (or `<key>: missing; ...`), and one run
  * reports all of them: a rule across keys runs as soon as the keys it reads are valid, even when others
- * are not. `secret: true` in a key's metadata means Pulumi.<stack>.yaml may hold it encrypted.
+ * are not. `secret: true` in a key's metadata means Pulumi.<stack>.yaml may hold it encrypted;
+ * SECRET_ONLY lists the values it must hold encrypted.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -25,6 +26,7 @@ const LABEL_VALUE_ALLOWED =
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 const REPO_URL = /^(https?|oci):\/\/[^/\s]+/;
+const OCI_URL = /^oci:\/\//;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/;
 const PEM_KEY = /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----/;
 const TOPOLOGIES = ["multi-primary", "multi-primary-multi-network"] as const;
@@ -109,6 +111,18 @@ function section<T extends z.ZodRawShape>(shape: T) {
     return z.strictObject(shape, {
         error: (issue) => (issue.code === "unrecognized_keys" ? `no such key (allowed keys: ${keys})` : problem(issue.input, `an object with the keys ${keys}`)),
     });
+}
+
+/**
+ * Like `section`, for values that are secret: no problem shows a value, not even a misspelt key's.
+ * The file may hold the whole object encrypted.
+ */
+function secretSection<T extends z.ZodRawShape>(shape: T) {
+    const keys = Object.keys(shape).join(", ");
+    return z
+        .object(shape, expects(`an object with the keys ${keys}`, true))
+        .catchall(z.unknown().refine(() => false, expects(`no such key (allowed keys: ${keys})`, true)))
+        .meta({ secret: true, additionalProperties: false });
 }
 
 const wholeNumber = (min: number, max: number) => {
@@ -285,10 +299,21 @@ const istio = section({
     chartRepo: text(CHART_REPO_ALLOWED)
         .refine((s) => REPO_URL.test(s) || (fs.existsSync(s) && fs.statSync(s).isDirectory()), expects(CHART_REPO_ALLOWED))
         .default(OFFICIAL_ISTIO_CHART_REPO)
-        .transform((s): ChartSource => (REPO_URL.test(s) ? { type: "repository", url: s } : { type: "directory", path: s }))
+        .transform((s): ChartSource =>
+            OCI_URL.test(s) ? { type: "oci", url: s } : REPO_URL.test(s) ? { type: "repository", url: s } : { type: "directory", path: s },
+        )
         .meta({
             description:
-                "a Helm repository (`https://`, `http://`, `oci://`) or a local directory holding `base/`, `istiod/` and `gateway/` (air-gapped sites)",
+                "a Helm repository (`https://`, `http://`), an OCI registry (`oci://`, e.g. Istio's `oci://ghcr.io/istio/release/charts`; each chart is pulled as `<registry>/<chart>` at exactly `istio.version`) or a local directory holding `base/`, `istiod/` and `gateway/` (air-gapped sites)",
+        }),
+    chartCredentials: secretSection({
+        username: text("the mirror's user name").meta({ description: "the mirror's user name" }),
+        password: text("the mirror's password", undefined, /* never shown in a message */ true).meta({ secret: true, description: "its password" }),
+    })
+        .optional()
+        .meta({
+            description:
+                "login to a private chart mirror, both keys or none: for an `https://` repository or an `oci://` registry (not `http://`, not a directory); must be a secret: `pulumi config set --secret --path istio.chartCredentials.password ...`",
         }),
     keepCrds: flag()
         .default(false)
@@ -303,7 +328,36 @@ const istio = section({
             description: "extra Helm values for the east-west `gateway`; `name` and `networkGateway` are the program's and refused here",
         }),
     }).prefault({}),
-}).prefault({});
+})
+    // A login belongs to a repository or registry, and its password never crosses the network in plain text.
+    .superRefine(({ chartRepo, chartCredentials }, ctx) => {
+        if (chartCredentials === undefined) {
+            return;
+        }
+        const login = { username: chartCredentials.username, password: "<secret>" };
+        if (chartRepo.type === "directory") {
+            report(
+                ctx,
+                ["chartCredentials"],
+                problem(login, `no value while istio.chartRepo is a local directory (${JSON.stringify(chartRepo.path)}): only a Helm repository or OCI registry takes a login`),
+            );
+        } else if (chartRepo.url.startsWith("http://")) {
+            report(
+                ctx,
+                ["chartCredentials"],
+                problem(
+                    login,
+                    `no value while istio.chartRepo is plain HTTP (${JSON.stringify(chartRepo.url)}): the password would cross the network unencrypted (use an https:// or oci:// mirror)`,
+                ),
+            );
+        }
+    }, onceValid("chartRepo", "chartCredentials"))
+    // The rule above has refused credentials for a directory.
+    .transform(({ chartRepo, chartCredentials, ...istio }) => ({
+        ...istio,
+        chartRepo: chartRepo.type === "directory" || chartCredentials === undefined ? chartRepo : { ...chartRepo, credentials: chartCredentials },
+    }))
+    .prefault({});
 
 // ---- the mesh's CA
 
@@ -458,18 +512,48 @@ function keyOf(path: readonly PropertyKey[]): string {
     return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
 }
 
-/** Validates the config and fills in the defaults; throws one ConfigError that lists every problem. */
-export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
+/**
+ * Values that must be set as secrets: a top-level key holding any of `fields` must be one. Pulumi tells
+ * secrets apart per top-level key; `pulumi config set --secret --path <key>.<field>` makes the whole key one.
+ */
+const SECRET_ONLY = [
+    {
+        key: "ca",
+        fields: ["rootCert", "intermediates"],
+        problem: "ca: got a plain-text value; expected a secret (set it with `pulumi config set --secret --path ca.intermediates.<cluster>.key ...`)",
+    },
+    {
+        key: "istio",
+        fields: ["chartCredentials"],
+        problem:
+            "istio.chartCredentials: got a plain-text value; expected a secret (set the password with `pulumi config set --secret --path istio.chartCredentials.password ...`)",
+    },
+];
+
+function plainTextSecrets(raw: Record<string, unknown>, secretKeys: ReadonlySet<string>): string[] {
+    return SECRET_ONLY.filter(({ key, fields }) => {
+        const value = raw[key];
+        return !secretKeys.has(key) && isObject(value) && fields.some((f) => value[f] !== undefined);
+    }).map((s) => s.problem);
+}
+
+/**
+ * Validates the config and fills in the defaults; throws one ConfigError that lists every problem.
+ * `secretKeys` are the top-level keys the stack holds as secrets.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, secretKeys: ReadonlySet<string> = new Set()): StackConfig {
     const result = stackConfigSchema.safeParse(raw, { reportInput: true });
-    if (result.success) {
-        return result.data;
-    }
-    throw new ConfigError(
-        result.error.issues.flatMap((issue) =>
+    const problems = [
+        ...(result.error?.issues ?? []).flatMap((issue) =>
             // One problem per misspelt key, each with its value.
             issue.code === "unrecognized_keys"
                 ? issue.keys.map((k) => `${keyOf([...issue.path, k])}: ${problem((issue.input as Record<string, unknown>)[k], issue.message)}`)
                 : [`${keyOf(issue.path)}: ${issue.message}`],
         ),
-    );
+        ...plainTextSecrets(raw, secretKeys),
+    ];
+    if (problems.length > 0) {
+        throw new ConfigError(problems);
+    }
+    return result.data!;
 }

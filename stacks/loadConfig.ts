@@ -12,19 +12,18 @@ const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfi
 export function loadStackConfig(): StackConfig {
     const prefix = `${CONFIG_NAMESPACE}:`;
     const raw: Record<string, unknown> = {};
+    const secretKeys = new Set<string>();
     for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
         if (fullKey.startsWith(prefix)) {
-            raw[fullKey.slice(prefix.length)] = decode(text);
+            const key = fullKey.slice(prefix.length);
+            raw[key] = decode(text);
+            if (isConfigSecret(fullKey)) {
+                secretKeys.add(key);
+            }
         }
     }
     try {
-        const config = parseStackConfig(raw);
-        if (config.ca.type === "provided" && !isConfigSecret(`${prefix}ca`)) {
-            throw new ConfigError([
-                "ca: got a plain-text value; expected a secret (set it with `pulumi config set --secret --path ca.intermediates.<cluster>.key ...`)",
-            ]);
-        }
-        return config;
+        return parseStackConfig(raw, secretKeys);
     } catch (err) {
         // RunError prints just the message, without a stack trace that would bury it.
         throw err instanceof ConfigError ? new pulumi.RunError(err.message) : err;

@@ -43,7 +43,10 @@ const VALID = { meshId: "mesh1", clusters: KIND_CLUSTERS };
 const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
 
-const CASES: { title: string; values: Record<string, unknown>; problems: string[] }[] = [
+const MIRROR = { username: "mirror-user", password: "mirror-password" };
+
+/** `secret`: the top-level keys set with `pulumi config set --secret`. */
+const CASES: { title: string; values: Record<string, unknown>; secret?: string[]; problems: string[] }[] = [
     {
         title: "fewer than two clusters",
         values: { ...VALID, clusters: [KIND_CLUSTERS[0]] },
@@ -135,6 +138,50 @@ const CASES: { title: string; values: Record<string, unknown>; problems: string[
         ],
     },
     {
+        title: "chart credentials without a password",
+        values: { ...VALID, istio: { chartRepo: "https://mirror.example.com/charts", chartCredentials: { username: "mirror-user" } } },
+        secret: ["istio"],
+        problems: ["istio.chartCredentials.password: missing; expected the mirror's password"],
+    },
+    {
+        title: "chart credentials that are not an object, without showing them",
+        values: { ...VALID, istio: { chartRepo: "https://mirror.example.com/charts", chartCredentials: "mirror-user:mirror-password" } },
+        secret: ["istio"],
+        problems: ["istio.chartCredentials: got a value that is not shown (it is a secret); expected an object with the keys username, password"],
+    },
+    {
+        title: "a misspelt chart-credentials key, without showing its value",
+        values: { ...VALID, istio: { chartRepo: "https://mirror.example.com/charts", chartCredentials: { username: "mirror-user", passwd: "mirror-password" } } },
+        secret: ["istio"],
+        problems: [
+            "istio.chartCredentials.password: missing; expected the mirror's password",
+            "istio.chartCredentials.passwd: got a value that is not shown (it is a secret); expected no such key (allowed keys: username, password)",
+        ],
+    },
+    {
+        title: "chart credentials set in plain text",
+        values: { ...VALID, istio: { chartRepo: "https://mirror.example.com/charts", chartCredentials: MIRROR } },
+        problems: [
+            "istio.chartCredentials: got a plain-text value; expected a secret (set the password with `pulumi config set --secret --path istio.chartCredentials.password ...`)",
+        ],
+    },
+    {
+        title: "chart credentials for a local chart directory",
+        values: { ...VALID, istio: { chartRepo: "test", chartCredentials: MIRROR } },
+        secret: ["istio"],
+        problems: [
+            'istio.chartCredentials: got {"username":"mirror-user","password":"<secret>"}; expected no value while istio.chartRepo is a local directory ("test"): only a Helm repository or OCI registry takes a login',
+        ],
+    },
+    {
+        title: "chart credentials for a plain-HTTP repository",
+        values: { ...VALID, istio: { chartRepo: "http://mirror.example.com/charts", chartCredentials: MIRROR } },
+        secret: ["istio"],
+        problems: [
+            'istio.chartCredentials: got {"username":"mirror-user","password":"<secret>"}; expected no value while istio.chartRepo is plain HTTP ("http://mirror.example.com/charts"): the password would cross the network unencrypted (use an https:// or oci:// mirror)',
+        ],
+    },
+    {
         title: "keepCrds that is not a boolean",
         values: { ...VALID, istio: { keepCrds: "yes" } },
         problems: ['istio.keepCrds: got "yes"; expected true or false'],
@@ -188,6 +235,7 @@ const CASES: { title: string; values: Record<string, unknown>; problems: string[
     {
         title: "an existing CA missing a cluster's intermediate",
         values: { ...VALID, ca: { rootCert: PEM_CERT, intermediates: { cluster1: { cert: PEM_CERT, key: PEM_KEY } } } },
+        secret: ["ca"],
         problems: ["ca.intermediates.cluster2: missing; expected the {cert, key} of cluster cluster2's intermediate CA"],
     },
 ];
@@ -195,7 +243,7 @@ const CASES: { title: string; values: Record<string, unknown>; problems: string[
 describe("stack config validation", () => {
     for (const c of CASES) {
         it(`rejects ${c.title} before registering any resource`, async () => {
-            const { error, resources } = await runProgram(c.values);
+            const { error, resources } = await runProgram(c.values, c.secret);
             assert.ok(error instanceof pulumi.RunError, `expected a RunError, got ${error}`);
             assert.equal(
                 error.message,
