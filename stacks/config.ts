@@ -182,7 +182,7 @@ const cluster = section({
     existingIstioNamespace: flag().optional().meta({
         default: false,
         description:
-            "`istio-system` already exists (a platform team's, with its quotas and labels): the program only labels it and installs into it, and `pulumi destroy` keeps it (see below)",
+            "for a cluster given by kubeconfig whose `istio-system` already exists (a platform team's, with its quotas and labels): the program only labels it and installs into it, and `pulumi destroy` removes the label and keeps the namespace (see *Objects that may already exist* below); not for kind clusters",
     }),
 })
     // Exactly one source; an existing cluster's kubeconfig must name an API server.
@@ -200,6 +200,13 @@ const cluster = section({
                 if (c[key] !== undefined) {
                     report(ctx, [key], problem(c[key], "no value for a kind cluster (only clusters given by kubeconfig take it)"));
                 }
+            }
+            if (c.existingIstioNamespace) {
+                report(
+                    ctx,
+                    ["existingIstioNamespace"],
+                    problem(true, "false for a kind cluster: the program creates the cluster, so no istio-system can exist in it before"),
+                );
             }
             return;
         }

@@ -108,6 +108,18 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
         problems: [`clusters[1].apiServer: got "10.0.0.5:6443"; expected an https URL that the other clusters can reach, e.g. "https://10.0.0.5:6443"`],
     },
     {
+        title: "an existing istio-system on a kind cluster",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], existingIstioNamespace: true }] },
+        problems: [
+            "clusters[1].existingIstioNamespace: got true; expected false for a kind cluster: the program creates the cluster, so no istio-system can exist in it before",
+        ],
+    },
+    {
+        title: "an existingIstioNamespace that is not a boolean",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: fakeKubeconfig("cluster2"), existingIstioNamespace: "yes" }] },
+        problems: ['clusters[1].existingIstioNamespace: got "yes"; expected true or false'],
+    },
+    {
         title: "an unknown topology",
         values: { ...VALID, topology: "primary-remote" },
         problems: ['topology: got "primary-remote"; expected one of multi-primary, multi-primary-multi-network'],

@@ -6,10 +6,10 @@ import { fakeState } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks } from "./harness/mockRuntime";
 import { THREE_CLUSTERS_TWO_NETWORKS, TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
 
-/** `east` already has istio-system (its platform team's); `west` is fresh. */
+/** `east` already has istio-system (its platform team's), as its config entry says; `west` is fresh. */
 function eastHasIstioSystem(): StackConfig {
-    const config = parseStackConfig(TWO_CLUSTERS_ONE_NETWORK);
-    return { ...config, clusters: config.clusters.map((c) => (c.name === "east" ? { ...c, existingIstioNamespace: true } : c)) };
+    const [east, west] = TWO_CLUSTERS_ONE_NETWORK.clusters;
+    return parseStackConfig({ ...TWO_CLUSTERS_ONE_NETWORK, clusters: [{ ...east, existingIstioNamespace: true }, west] });
 }
 
 const named = (resources: RecordedResource[], name: string) => resources.filter((r) => r.name === name);
