@@ -9,6 +9,7 @@
  * SECRET_ONLY lists the values it must hold encrypted.
  */
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import { z } from "zod";
 import { ChartSource } from "../components/helmValues";
@@ -154,6 +155,20 @@ function isHttpsUrl(s: string): boolean {
 
 const API_SERVER_ALLOWED = 'an https URL that the other clusters can reach, e.g. "https://10.0.0.5:6443"';
 
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
+LOOPBACK.addAddress("::1", "ipv6");
+
+/** Whether `url` names the host it is used on: 127.0.0.0/8, ::1 (also IPv4-mapped), `localhost` or a name under it. */
+function isLoopback(url: string): boolean {
+    if (!URL.canParse(url)) {
+        return false;
+    }
+    const host = new URL(url).hostname.replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "");
+    const family = net.isIP(host);
+    return family === 0 ? host === "localhost" || host.endsWith(".localhost") : LOOPBACK.check(host, family === 4 ? "ipv4" : "ipv6");
+}
+
 const kindCluster = section({
     nodeImage: text('a container image such as "kindest/node:v1.34.0"')
         .optional()
@@ -177,7 +192,11 @@ const cluster = section({
     apiServer: text(API_SERVER_ALLOWED)
         .refine(isHttpsUrl, expects(API_SERVER_ALLOWED))
         .optional()
-        .meta({ description: "the `https://` URL the **other** clusters' istiod must use to reach this API server", "x-default": "the kubeconfig's server" }),
+        .meta({
+            description:
+                "the `https://` URL the **other** clusters' istiod must use to reach this API server; a loopback address here (warned about) only works while every istiod runs on this host",
+            "x-default": "the kubeconfig's server, unless that is a loopback address",
+        }),
     // Defaulted in withSource: a default here would show in the problems with `clusters` as if written there.
     existingIstioNamespace: flag().optional().meta({
         default: false,
@@ -185,7 +204,7 @@ const cluster = section({
             "for a cluster given by kubeconfig whose `istio-system` already exists (a platform team's, with its quotas and labels): the program only labels it and installs into it, and `pulumi destroy` removes the label and keeps the namespace (see *Objects that may already exist* below); not for kind clusters",
     }),
 })
-    // Exactly one source; an existing cluster's kubeconfig must name an API server.
+    // Exactly one source; an existing cluster's kubeconfig must name an API server that other clusters can reach.
     .superRefine((c, ctx) => {
         if ((c.kind === undefined) === (c.kubeconfig === undefined)) {
             return report(
@@ -214,11 +233,23 @@ const cluster = section({
         if (content === undefined) {
             return report(ctx, ["kubeconfig"], problem(c.kubeconfig, "an existing kubeconfig file, or the kubeconfig's YAML content"));
         }
+        let server: string;
         try {
-            kubeconfigServer(content, c.context);
+            server = kubeconfigServer(content, c.context);
         } catch (err) {
             const key = c.context === undefined ? "kubeconfig" : "context";
-            report(ctx, [key], problem(c[key], `a kubeconfig context with a server; the kubeconfig ${(err as Error).message}`));
+            return report(ctx, [key], problem(c[key], `a kubeconfig context with a server; the kubeconfig ${(err as Error).message}`));
+        }
+        if (c.apiServer === undefined && isLoopback(server)) {
+            report(
+                ctx,
+                ["apiServer"],
+                problem(
+                    undefined,
+                    `${API_SERVER_ALLOWED}, because the kubeconfig's server ${JSON.stringify(server)} is a loopback address: ` +
+                        "istiod in another cluster would reach its own host with it, not this API server",
+                ),
+            );
         }
     }, onceValid("kubeconfig", "context"));
 
@@ -544,11 +575,27 @@ function plainTextSecrets(raw: Record<string, unknown>, secretKeys: ReadonlySet<
     }).map((s) => s.problem);
 }
 
+/** What a valid config says that works only in a special case; `<key>: <value> ...` like the problems. */
+function warningsOf(input: StackConfigInput): string[] {
+    return input.clusters.flatMap(({ apiServer }, i) =>
+        apiServer !== undefined && isLoopback(apiServer)
+            ? [
+                  `clusters[${i}].apiServer: ${JSON.stringify(apiServer)} is a loopback address; it only works while every cluster's istiod runs on this ` +
+                      "same host (as in the end-to-end test), not from istiod in another cluster's pods",
+              ]
+            : [],
+    );
+}
+
 /**
- * Validates the config and fills in the defaults; throws one ConfigError that lists every problem.
- * `secretKeys` are the top-level keys the stack holds as secrets.
+ * Validates the config and fills in the defaults; throws one ConfigError that lists every problem, or
+ * returns the config with warnings for the caller to log. `secretKeys` are the top-level keys the
+ * stack holds as secrets.
  */
-export function parseStackConfig(raw: Record<string, unknown>, secretKeys: ReadonlySet<string> = new Set()): StackConfig {
+export function parseStackConfig(
+    raw: Record<string, unknown>,
+    secretKeys: ReadonlySet<string> = new Set(),
+): { config: StackConfig; warnings: string[] } {
     const result = stackConfigSchema.safeParse(raw, { reportInput: true });
     const problems = [
         ...(result.error?.issues ?? []).flatMap((issue) =>
@@ -562,5 +609,6 @@ export function parseStackConfig(raw: Record<string, unknown>, secretKeys: Reado
     if (problems.length > 0) {
         throw new ConfigError(problems);
     }
-    return result.data!;
+    // The schema has accepted `raw`.
+    return { config: result.data!, warnings: warningsOf(raw as StackConfigInput) };
 }

@@ -7,7 +7,8 @@ const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfi
 
 /**
  * Reads every `istio-multicluster:*` key of the stack config and validates it before any resource is
- * registered. Reading the whole namespace (rather than key by key) is what lets typos be reported.
+ * registered, logging what it warns about. Reading the whole namespace (rather than key by key) is what
+ * lets typos be reported.
  */
 export function loadStackConfig(): StackConfig {
     const prefix = `${CONFIG_NAMESPACE}:`;
@@ -23,7 +24,9 @@ export function loadStackConfig(): StackConfig {
         }
     }
     try {
-        return parseStackConfig(raw, secretKeys);
+        const { config, warnings } = parseStackConfig(raw, secretKeys);
+        warnings.forEach((warning) => pulumi.log.warn(warning));
+        return config;
     } catch (err) {
         // RunError prints just the message, without a stack trace that would bury it.
         throw err instanceof ConfigError ? new pulumi.RunError(err.message) : err;

@@ -62,7 +62,7 @@ describe("where a Release finds an Istio chart", () => {
 describe("an OCI registry as istio.chartRepo in the stack config", () => {
     /** The Releases (istiod, gateway) and v4 Charts (base) of a two-cluster, two-network mesh from `istio`. */
     async function charts(istio: StackConfigInput["istio"], secretKeys?: Set<string>) {
-        const config = parseStackConfig({ ...TWO_CLUSTERS_TWO_NETWORKS, istio }, secretKeys);
+        const { config } = parseStackConfig({ ...TWO_CLUSTERS_TWO_NETWORKS, istio }, secretKeys);
         const { resources } = await runWithMocks(() => deployMesh(config), fakeState);
         const charts = resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" || r.type === "kubernetes:helm.sh/v4:Chart");
         assert.equal(charts.length, 6);

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { DEFAULT_ISTIO_VERSION } from "../stacks/config";
+import { ConfigError, DEFAULT_ISTIO_VERSION, parseStackConfig } from "../stacks/config";
 import { loadStackConfig } from "../stacks/loadConfig";
 import { deployMesh } from "../stacks/mesh";
 import { fakeKubeconfig, fakeState } from "./harness/fakeCluster";
@@ -40,6 +40,10 @@ async function runProgram(values: Record<string, unknown>, secretKeys: string[] 
 }
 
 const VALID = { meshId: "mesh1", clusters: KIND_CLUSTERS };
+
+const loopbackFromKubeconfig = (i: number, server: string) =>
+    `clusters[${i}].apiServer: missing; expected an https URL that the other clusters can reach, e.g. "https://10.0.0.5:6443", ` +
+    `because the kubeconfig's server ${JSON.stringify(server)} is a loopback address: istiod in another cluster would reach its own host with it, not this API server`;
 const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
 
@@ -116,8 +120,13 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
     },
     {
         title: "an existingIstioNamespace that is not a boolean",
-        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: fakeKubeconfig("cluster2"), existingIstioNamespace: "yes" }] },
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: fakeKubeconfig("cluster2", "https://10.0.2.1:6443"), existingIstioNamespace: "yes" }] },
         problems: ['clusters[1].existingIstioNamespace: got "yes"; expected true or false'],
+    },
+    {
+        title: "a loopback API-server address from the kubeconfig",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: fakeKubeconfig("cluster2", "https://127.0.0.1:40123") }] },
+        problems: [loopbackFromKubeconfig(1, "https://127.0.0.1:40123")],
     },
     {
         title: "an unknown topology",
@@ -295,5 +304,70 @@ describe("stack config validation", () => {
         assert.equal(istiod.inputs.version, DEFAULT_ISTIO_VERSION);
         assert.equal(istiod.inputs.values.meshConfig.trustDomain, "cluster.local");
         assert.equal(resources.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-verify")).length, 2);
+    });
+});
+
+describe("the API-server address the other clusters' istiod use", () => {
+    const LOOPBACK = [
+        "https://127.0.0.1:6443",
+        "https://127.12.0.3",
+        "https://localhost:6443",
+        "https://LOCALHOST",
+        "https://api.localhost:6443",
+        "https://localhost.:6443",
+        "https://[::1]:6443",
+        "https://[::ffff:127.0.0.1]:6443",
+    ];
+    const REACHABLE = ["https://10.0.0.5:6443", "https://128.0.0.1:6443", "https://localhost.example.com", "https://[::2]:6443", "https://api.example.com"];
+    /** Two existing clusters; the second one's kubeconfig names `server`, and `apiServer` is set when given. */
+    const config = (server: string, apiServer?: string) => ({
+        meshId: "mesh1",
+        clusters: [
+            { name: "east", network: "net1", kubeconfig: fakeKubeconfig("east", "https://10.0.1.1:6443") },
+            { name: "west", network: "net1", kubeconfig: fakeKubeconfig("west", server), ...(apiServer ? { apiServer } : {}) },
+        ],
+    });
+
+    it("is refused when it is the kubeconfig's loopback server", () => {
+        for (const server of LOOPBACK) {
+            assert.throws(() => parseStackConfig(config(server)), (err: ConfigError) => {
+                assert.deepEqual(err.problems, [loopbackFromKubeconfig(1, server)]);
+                return true;
+            });
+        }
+    });
+
+    it("is the kubeconfig's server when that is not a loopback address", () => {
+        for (const server of REACHABLE) {
+            const { config: parsed, warnings } = parseStackConfig(config(server));
+            assert.deepEqual(parsed.clusters[1].source, { type: "existing", kubeconfig: fakeKubeconfig("west", server), context: undefined, apiServer: server });
+            assert.deepEqual(warnings, []);
+        }
+    });
+
+    it("is kept when set, even on loopback, with a warning that only istiods on this host can use it", () => {
+        for (const apiServer of LOOPBACK) {
+            const { config: parsed, warnings } = parseStackConfig(config("https://127.0.0.1:6443", apiServer));
+            assert.equal(parsed.clusters[1].source.type === "existing" && parsed.clusters[1].source.apiServer, apiServer);
+            assert.deepEqual(warnings, [
+                `clusters[1].apiServer: ${JSON.stringify(apiServer)} is a loopback address; it only works while every cluster's istiod runs on this same host (as in the end-to-end test), not from istiod in another cluster's pods`,
+            ]);
+        }
+    });
+
+    it("warns through Pulumi's log when the program runs, and goes on", async (t) => {
+        const values = config("https://127.0.0.1:6443", "https://127.0.0.1:6443");
+        const warn = t.mock.method(pulumi.log, "warn", () => undefined);
+        const { error, resources } = await runProgram(values);
+        assert.equal(error, undefined);
+        assert.ok(resources.length > 0);
+        assert.equal(warn.mock.callCount(), 1);
+        assert.deepEqual(warn.mock.calls[0].arguments[0], parseStackConfig(values).warnings[0]);
+    });
+
+    it("set to a reachable address, replaces the kubeconfig's loopback server without a warning", () => {
+        const { config: parsed, warnings } = parseStackConfig(config("https://127.0.0.1:6443", "https://10.0.2.1:6443"));
+        assert.equal(parsed.clusters[1].source.type === "existing" && parsed.clusters[1].source.apiServer, "https://10.0.2.1:6443");
+        assert.deepEqual(warnings, []);
     });
 });

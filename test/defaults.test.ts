@@ -67,7 +67,7 @@ describe("the program's defaults", () => {
 
     it("give istiod (and through its injector, proxies and gateways) the default hub, unless one is configured", async () => {
         const hubs = async (images: Record<string, string>) => {
-            const { resources } = await runWithMocks(() => deployMesh(parseStackConfig({ ...TWO_CLUSTERS_TWO_NETWORKS, images })), fakeState);
+            const { resources } = await runWithMocks(() => deployMesh(parseStackConfig({ ...TWO_CLUSTERS_TWO_NETWORKS, images }).config), fakeState);
             return resources.filter((r) => r.name.endsWith("-istiod")).map((r) => r.inputs.values.global.hub);
         };
         assert.deepEqual(await hubs({}), [DEFAULT_IMAGES.istioHub, DEFAULT_IMAGES.istioHub]);

@@ -33,7 +33,7 @@ describe("Kubernetes objects the program writes itself", () => {
 
     before(async () => {
         validators = await loadValidators();
-        const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(TWO_CLUSTERS_TWO_NETWORKS)), fakeState);
+        const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(TWO_CLUSTERS_TWO_NETWORKS).config), fakeState);
         // Helm releases are the charts' business; every other Kubernetes object is ours.
         objects = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release");
     });

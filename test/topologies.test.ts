@@ -113,7 +113,7 @@ for (const scenario of SCENARIOS) {
         const multiNetwork = new Set(Object.values(scenario.networks)).size > 1;
 
         before(async () => {
-            const run = await runWithMocks(() => deployMesh(parseStackConfig(scenario.raw)), fakeState);
+            const run = await runWithMocks(() => deployMesh(parseStackConfig(scenario.raw).config), fakeState);
             resources = run.resources;
             outputs = run.result;
         });
@@ -140,7 +140,7 @@ for (const scenario of SCENARIOS) {
         });
 
         it("gives each cluster's istiod the mesh ID, its cluster name, its network and the trust domain", () => {
-            const config = parseStackConfig(scenario.raw);
+            const { config } = parseStackConfig(scenario.raw);
             for (const cluster of scenario.clusters) {
                 const istiod = byName(resources, `${cluster}-istiod`);
                 assert.equal(istiod.inputs.name, "istiod");
@@ -272,7 +272,7 @@ for (const scenario of SCENARIOS) {
         });
 
         it("exports each cluster's summary and a verification result per cluster", async () => {
-            const config = parseStackConfig(scenario.raw);
+            const { config } = parseStackConfig(scenario.raw);
             const summaries = await Promise.all(
                 outputs.clusters.map(async (c) => ({ ...c, apiServer: await valueOf(c.apiServer) })),
             );
