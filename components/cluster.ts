@@ -1,10 +1,28 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig } from "../stacks/types";
+/** A cluster the program creates itself with `kind`, for laptops and CI machines with Docker. */
+export interface KindClusterSource {
+    readonly type: "kind";
+    /** kind node image, e.g. `kindest/node:v1.34.0`; kind's own default when absent. */
+    readonly nodeImage?: string;
+}
+
+/** A cluster that already exists and is reached through a kubeconfig. */
+export interface ExistingClusterSource {
+    readonly type: "existing";
+    /** The kubeconfig's YAML content. */
+    readonly kubeconfig: string;
+    readonly context?: string;
+    /** The API-server URL that OTHER clusters' istiod must use. */
+    readonly apiServer: string;
+}
 
 export interface ClusterArgs {
-    readonly config: ClusterConfig;
+    /** The cluster's name in the mesh. */
+    readonly name: string;
+    readonly network: string;
+    readonly source: KindClusterSource | ExistingClusterSource;
 }
 
 /**
@@ -25,14 +43,14 @@ export class Cluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:cluster:Cluster", name, {}, opts);
-        const { config } = args;
-        this.clusterName = config.name;
-        this.network = config.network;
+        const { source } = args;
+        this.clusterName = args.name;
+        this.network = args.network;
 
-        if (config.source.type === "kind") {
+        if (source.type === "kind") {
             const environment = {
-                KIND_CLUSTER_NAME: config.name,
-                ...(config.source.nodeImage ? { KIND_NODE_IMAGE: config.source.nodeImage } : {}),
+                KIND_CLUSTER_NAME: args.name,
+                ...(source.nodeImage ? { KIND_NODE_IMAGE: source.nodeImage } : {}),
             };
             const kind = new command.local.Command(
                 `${name}-kind`,
@@ -55,10 +73,10 @@ export class Cluster extends pulumi.ComponentResource {
             this.nodeAddress = node.stdout;
             this.apiServer = pulumi.interpolate`https://${node.stdout}:6443`;
         } else {
-            this.kubeconfig = pulumi.secret(config.source.kubeconfig);
-            this.context = config.source.context;
+            this.kubeconfig = pulumi.secret(source.kubeconfig);
+            this.context = source.context;
             this.nodeAddress = undefined;
-            this.apiServer = pulumi.output(config.source.apiServer);
+            this.apiServer = pulumi.output(source.apiServer);
         }
 
         this.provider = new k8s.Provider(

@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { IstioConfig } from "../stacks/types";
-import { chartLocation, mergeValues } from "./helmValues";
+import { chartLocation, IstioCharts, mergeValues } from "./helmValues";
 
 export const EAST_WEST_GATEWAY = "istio-eastwestgateway";
 const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
@@ -10,7 +9,7 @@ export interface EastWestGatewayArgs {
     readonly provider: k8s.Provider;
     readonly network: string;
     readonly namespace: pulumi.Input<string>;
-    readonly istio: IstioConfig;
+    readonly istio: IstioCharts;
     /**
      * istiod's release (installed after istio-base and its CRDs): the gateway pod gets its proxy from
      * istiod's injector, and istiod's webhook validates the Gateway.

@@ -1,9 +1,34 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { ChartCredentials, ChartSource, IstioChart } from "../stacks/types";
 
 type Values = Record<string, unknown>;
+
+export type IstioChart = "base" | "istiod" | "gateway";
+
+/** Basic-auth login to a private chart mirror; the password only ever reaches the Release as a secret. */
+export interface ChartCredentials {
+    readonly username: string;
+    readonly password: string;
+}
+
+/**
+ * Where the Istio charts come from: a classic Helm repository (`https://...` with an `index.yaml`), an
+ * OCI registry (`oci://host/path`, holding `<path>/base`, `<path>/istiod` and `<path>/gateway`), or a
+ * local directory with the three chart directories (air-gapped sites).
+ */
+export type ChartSource =
+    | { readonly type: "repository"; readonly url: string; readonly credentials?: ChartCredentials }
+    | { readonly type: "oci"; readonly url: string; readonly credentials?: ChartCredentials }
+    | { readonly type: "directory"; readonly path: string };
+
+/** The Istio charts of one mesh: their version, their source and extra Helm values per chart. */
+export interface IstioCharts {
+    readonly version: string;
+    readonly chartSource: ChartSource;
+    /** Merged over the program's own values. */
+    readonly values: Readonly<Record<IstioChart, Values>>;
+}
 
 function isPlainObject(value: unknown): value is Values {
     return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { IstioConfig } from "../stacks/types";
-import { chartLocation, mergeValues } from "./helmValues";
+import { chartLocation, IstioCharts, mergeValues } from "./helmValues";
 import { ClusterCaBundle } from "./meshTrust";
 
 export const ISTIO_NAMESPACE = "istio-system";
@@ -12,7 +11,7 @@ export interface IstioControlPlaneArgs {
     readonly network: string;
     readonly meshId: string;
     readonly trustDomain: string;
-    readonly istio: IstioConfig;
+    readonly istio: IstioCharts;
     readonly ca: ClusterCaBundle;
     /** Registry for istiod's images and, through its injector, the proxies' and gateways'. */
     readonly istioHub: string;

@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { CaConfig } from "../stacks/types";
 
 /** The four files Istio's plugged-in CA reads from the `cacerts` Secret of one cluster. */
 export interface ClusterCaBundle {
@@ -12,8 +11,17 @@ export interface ClusterCaBundle {
     readonly certChain: pulumi.Output<string>;
 }
 
+/** The mesh's CA: generated here, or supplied as a root and one intermediate per cluster. */
+export type CaSource =
+    | { readonly type: "generated"; readonly organization: string; readonly validityHours: number }
+    | {
+          readonly type: "provided";
+          readonly rootCert: string;
+          readonly intermediates: Readonly<Record<string, { readonly cert: string; readonly key: string }>>;
+      };
+
 export interface MeshTrustArgs {
-    readonly ca: CaConfig;
+    readonly ca: CaSource;
     readonly clusterNames: readonly string[];
 }
 

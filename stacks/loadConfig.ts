@@ -1,7 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, RawObject } from "./configProblems";
-import { parseStackConfig } from "./parseConfig";
-import { CONFIG_NAMESPACE, StackConfig } from "./types";
+import { CONFIG_NAMESPACE, ConfigError, parseStackConfig, StackConfig } from "./config";
 
 // Exported by the SDK's runtime config module, but not part of its typings.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -9,23 +7,25 @@ const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfi
 
 /**
  * Reads every `istio-multicluster:*` key of the stack config and validates it before any resource is
- * registered. Reading the whole namespace (rather than key by key) is what lets typos be reported.
+ * registered, logging what it warns about. Reading the whole namespace (rather than key by key) is what
+ * lets typos be reported.
  */
 export function loadStackConfig(): StackConfig {
     const prefix = `${CONFIG_NAMESPACE}:`;
-    const raw: RawObject = {};
+    const raw: Record<string, unknown> = {};
+    const secretKeys = new Set<string>();
     for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
         if (fullKey.startsWith(prefix)) {
-            raw[fullKey.slice(prefix.length)] = decode(text);
+            const key = fullKey.slice(prefix.length);
+            raw[key] = decode(text);
+            if (isConfigSecret(fullKey)) {
+                secretKeys.add(key);
+            }
         }
     }
     try {
-        const config = parseStackConfig(raw);
-        if (config.ca.type === "provided" && !isConfigSecret(`${prefix}ca`)) {
-            throw new ConfigError([
-                "ca: got a plain-text value; expected a secret (set it with `pulumi config set --secret --path ca.intermediates.<cluster>.key ...`)",
-            ]);
-        }
+        const { config, warnings } = parseStackConfig(raw, secretKeys);
+        warnings.forEach((warning) => pulumi.log.warn(warning));
         return config;
     } catch (err) {
         // RunError prints just the message, without a stack trace that would bury it.

@@ -6,7 +6,7 @@ import { IstioControlPlane } from "../components/istioControlPlane";
 import { MeshTrust } from "../components/meshTrust";
 import { RemoteSecret } from "../components/remoteSecret";
 import { HelloworldVersion, TestApp } from "../components/testApp";
-import { DEFAULT_IMAGES, StackConfig } from "./types";
+import { StackConfig } from "./config";
 
 export interface ClusterSummary {
     readonly name: string;
@@ -30,10 +30,12 @@ export function helloworldVersionFor(clusterIndex: number): HelloworldVersion {
     return clusterIndex % 2 === 0 ? "v1" : "v2";
 }
 
-/** Composes the components into a multi-primary mesh over the configured clusters. */
+/** Composes the components into a multi-primary mesh over the configured clusters: the config becomes their args here. */
 export function deployMesh(config: StackConfig): MeshOutputs {
     const multiNetwork = config.topology === "multi-primary-multi-network";
-    const clusters = config.clusters.map((c) => new Cluster(c.name, { config: c }));
+    const awaitWorkloads = config.workloads.awaitReady;
+    const istio = { version: config.istio.version, chartSource: config.istio.chartRepo, values: config.istio.values };
+    const clusters = config.clusters.map((c) => new Cluster(c.name, c));
     const trust = new MeshTrust("mesh-trust", { ca: config.ca, clusterNames: clusters.map((c) => c.clusterName) });
 
     const planes = clusters.map(
@@ -44,12 +46,12 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                 network: cluster.network,
                 meshId: config.meshId,
                 trustDomain: config.trustDomain,
-                istio: config.istio,
+                istio,
                 ca: trust.bundles[cluster.clusterName],
-                istioHub: config.images.istioHub ?? DEFAULT_IMAGES.istioHub,
-                awaitWorkloads: config.awaitWorkloads,
+                istioHub: config.images.istioHub,
+                awaitWorkloads,
                 keepCrds: config.istio.keepCrds,
-                adoptExistingNamespace: config.clusters[i].existingIstioNamespace ?? false,
+                adoptExistingNamespace: config.clusters[i].existingIstioNamespace,
             }),
     );
 
@@ -60,10 +62,10 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                       provider: cluster.provider,
                       network: cluster.network,
                       namespace: planes[i].namespace,
-                      istio: config.istio,
+                      istio,
                       istiod: planes[i].istiod,
                       externalAddress: cluster.nodeAddress,
-                      awaitWorkloads: config.awaitWorkloads,
+                      awaitWorkloads,
                   }),
           )
         : [];
@@ -104,7 +106,7 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                         version: helloworldVersionFor(i),
                         helloworldImage: helloworldVersionFor(i) === "v1" ? config.images.helloworldV1 : config.images.helloworldV2,
                         curlImage: config.images.curl,
-                        awaitWorkloads: config.awaitWorkloads,
+                        awaitWorkloads,
                     },
                     { dependsOn: meshReady },
                 ),

@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { chartLocation } from "../components/helmValues";
+import { parseStackConfig, StackConfigInput } from "../stacks/config";
 import { deployMesh } from "../stacks/mesh";
-import { parseStackConfig } from "../stacks/parseConfig";
-import { ChartSource } from "../stacks/types";
 import { fakeState } from "./harness/fakeCluster";
 import { runWithMocks, valueOf } from "./harness/mockRuntime";
 import { TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
@@ -60,19 +59,31 @@ describe("where a Release finds an Istio chart", () => {
     });
 });
 
-describe("Releases from a private OCI mirror", () => {
-    it("get the exact chart version and keep the mirror's password secret", async () => {
-        const config = parseStackConfig(TWO_CLUSTERS_TWO_NETWORKS);
-        const chartSource: ChartSource = { type: "oci", url: "oci://registry.example.com/istio", credentials: MIRROR };
-        const { resources } = await runWithMocks(() => deployMesh({ ...config, istio: { ...config.istio, chartSource } }), fakeState);
-        // istiod and the gateway as Releases, base as a v4 Chart: both take the same chart arguments.
-        const releases = resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" || r.type === "kubernetes:helm.sh/v4:Chart");
-        assert.equal(releases.length, 6);
-        for (const release of releases) {
-            assert.match(release.inputs.chart, /^oci:\/\/registry\.example\.com\/istio\/(base|istiod|gateway)$/, release.name);
-            assert.equal(release.inputs.version, config.istio.version, release.name);
-            assert.deepEqual(release.inputs.repositoryOpts, MIRROR, release.name);
-            assert.ok(release.secretInputs.has("repositoryOpts"), `${release.name} sends the password in plain text`);
+describe("an OCI registry as istio.chartRepo in the stack config", () => {
+    /** The Releases (istiod, gateway) and v4 Charts (base) of a two-cluster, two-network mesh from `istio`. */
+    async function charts(istio: StackConfigInput["istio"], secretKeys?: Set<string>) {
+        const { config } = parseStackConfig({ ...TWO_CLUSTERS_TWO_NETWORKS, istio }, secretKeys);
+        const { resources } = await runWithMocks(() => deployMesh(config), fakeState);
+        const charts = resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" || r.type === "kubernetes:helm.sh/v4:Chart");
+        assert.equal(charts.length, 6);
+        for (const chart of charts) {
+            assert.equal(chart.inputs.version, config.istio.version, chart.name);
+        }
+        return charts;
+    }
+
+    it("pulls each chart by its full oci:// reference at the exact version", async () => {
+        for (const chart of await charts({ chartRepo: "oci://ghcr.io/istio/release/charts" })) {
+            assert.match(chart.inputs.chart, /^oci:\/\/ghcr\.io\/istio\/release\/charts\/(base|istiod|gateway)$/, chart.name);
+            assert.equal(chart.inputs.repositoryOpts, undefined, chart.name);
+        }
+    });
+
+    it("logs in to a private mirror with istio.chartCredentials and keeps the password secret", async () => {
+        for (const chart of await charts({ chartRepo: "oci://registry.example.com/istio", chartCredentials: MIRROR }, new Set(["istio"]))) {
+            assert.match(chart.inputs.chart, /^oci:\/\/registry\.example\.com\/istio\/(base|istiod|gateway)$/, chart.name);
+            assert.deepEqual(chart.inputs.repositoryOpts, MIRROR, chart.name);
+            assert.ok(chart.secretInputs.has("repositoryOpts"), `${chart.name} sends the password in plain text`);
         }
     });
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { deployMesh } from "../stacks/mesh";
-import { parseStackConfig } from "../stacks/parseConfig";
+import { parseStackConfig } from "../stacks/config";
 import { fakeState } from "./harness/fakeCluster";
 import { runWithMocks } from "./harness/mockRuntime";
 import { THREE_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
@@ -16,7 +16,7 @@ interface TokenKubeconfig {
 
 describe("a cluster's name across a three-cluster mesh", () => {
     it("is one string in its istiod, and in the data key, annotation and kubeconfig of every remote secret for it", async () => {
-        const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(THREE_CLUSTERS_TWO_NETWORKS)), fakeState);
+        const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(THREE_CLUSTERS_TWO_NETWORKS).config), fakeState);
         const byUrn = new Map(resources.map((r) => [r.urn, r]));
         const istiods = resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.name === "istiod");
         const remoteSecrets = resources.filter((r) => r.inputs.metadata?.labels?.["istio/multiCluster"] === "true");

@@ -3,9 +3,9 @@ import * as fs from "node:fs";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
+import { ConfigError, DEFAULT_ISTIO_VERSION, parseStackConfig } from "../stacks/config";
 import { loadStackConfig } from "../stacks/loadConfig";
 import { deployMesh } from "../stacks/mesh";
-import { DEFAULT_ISTIO_VERSION } from "../stacks/types";
 import { fakeKubeconfig, fakeState } from "./harness/fakeCluster";
 import { runWithMocks } from "./harness/mockRuntime";
 
@@ -40,10 +40,17 @@ async function runProgram(values: Record<string, unknown>, secretKeys: string[] 
 }
 
 const VALID = { meshId: "mesh1", clusters: KIND_CLUSTERS };
+
+const loopbackFromKubeconfig = (i: number, server: string) =>
+    `clusters[${i}].apiServer: missing; expected an https URL that the other clusters can reach, e.g. "https://10.0.0.5:6443", ` +
+    `because the kubeconfig's server ${JSON.stringify(server)} is a loopback address: istiod in another cluster would reach its own host with it, not this API server`;
 const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
 
-const CASES: { title: string; values: Record<string, unknown>; problems: string[] }[] = [
+const MIRROR = { username: "mirror-user", password: "mirror-password" };
+
+/** `secret`: the top-level keys set with `pulumi config set --secret`. */
+const CASES: { title: string; values: Record<string, unknown>; secret?: string[]; problems: string[] }[] = [
     {
         title: "fewer than two clusters",
         values: { ...VALID, clusters: [KIND_CLUSTERS[0]] },
@@ -105,6 +112,23 @@ const CASES: { title: string; values: Record<string, unknown>; problems: string[
         problems: [`clusters[1].apiServer: got "10.0.0.5:6443"; expected an https URL that the other clusters can reach, e.g. "https://10.0.0.5:6443"`],
     },
     {
+        title: "an existing istio-system on a kind cluster",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], existingIstioNamespace: true }] },
+        problems: [
+            "clusters[1].existingIstioNamespace: got true; expected false for a kind cluster: the program creates the cluster, so no istio-system can exist in it before",
+        ],
+    },
+    {
+        title: "an existingIstioNamespace that is not a boolean",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: fakeKubeconfig("cluster2", "https://10.0.2.1:6443"), existingIstioNamespace: "yes" }] },
+        problems: ['clusters[1].existingIstioNamespace: got "yes"; expected true or false'],
+    },
+    {
+        title: "a loopback API-server address from the kubeconfig",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: fakeKubeconfig("cluster2", "https://127.0.0.1:40123") }] },
+        problems: [loopbackFromKubeconfig(1, "https://127.0.0.1:40123")],
+    },
+    {
         title: "an unknown topology",
         values: { ...VALID, topology: "primary-remote" },
         problems: ['topology: got "primary-remote"; expected one of multi-primary, multi-primary-multi-network'],
@@ -135,6 +159,50 @@ const CASES: { title: string; values: Record<string, unknown>; problems: string[
         ],
     },
     {
+        title: "chart credentials without a password",
+        values: { ...VALID, istio: { chartRepo: "https://mirror.example.com/charts", chartCredentials: { username: "mirror-user" } } },
+        secret: ["istio"],
+        problems: ["istio.chartCredentials.password: missing; expected the mirror's password"],
+    },
+    {
+        title: "chart credentials that are not an object, without showing them",
+        values: { ...VALID, istio: { chartRepo: "https://mirror.example.com/charts", chartCredentials: "mirror-user:mirror-password" } },
+        secret: ["istio"],
+        problems: ["istio.chartCredentials: got a value that is not shown (it is a secret); expected an object with the keys username, password"],
+    },
+    {
+        title: "a misspelt chart-credentials key, without showing its value",
+        values: { ...VALID, istio: { chartRepo: "https://mirror.example.com/charts", chartCredentials: { username: "mirror-user", passwd: "mirror-password" } } },
+        secret: ["istio"],
+        problems: [
+            "istio.chartCredentials.password: missing; expected the mirror's password",
+            "istio.chartCredentials.passwd: got a value that is not shown (it is a secret); expected no such key (allowed keys: username, password)",
+        ],
+    },
+    {
+        title: "chart credentials set in plain text",
+        values: { ...VALID, istio: { chartRepo: "https://mirror.example.com/charts", chartCredentials: MIRROR } },
+        problems: [
+            "istio.chartCredentials: got a plain-text value; expected a secret (set the password with `pulumi config set --secret --path istio.chartCredentials.password ...`)",
+        ],
+    },
+    {
+        title: "chart credentials for a local chart directory",
+        values: { ...VALID, istio: { chartRepo: "test", chartCredentials: MIRROR } },
+        secret: ["istio"],
+        problems: [
+            'istio.chartCredentials: got {"username":"mirror-user","password":"<secret>"}; expected no value while istio.chartRepo is a local directory ("test"): only a Helm repository or OCI registry takes a login',
+        ],
+    },
+    {
+        title: "chart credentials for a plain-HTTP repository",
+        values: { ...VALID, istio: { chartRepo: "http://mirror.example.com/charts", chartCredentials: MIRROR } },
+        secret: ["istio"],
+        problems: [
+            'istio.chartCredentials: got {"username":"mirror-user","password":"<secret>"}; expected no value while istio.chartRepo is plain HTTP ("http://mirror.example.com/charts"): the password would cross the network unencrypted (use an https:// or oci:// mirror)',
+        ],
+    },
+    {
         title: "keepCrds that is not a boolean",
         values: { ...VALID, istio: { keepCrds: "yes" } },
         problems: ['istio.keepCrds: got "yes"; expected true or false'],
@@ -157,7 +225,7 @@ const CASES: { title: string; values: Record<string, unknown>; problems: string[
     {
         title: "a misspelt cluster key",
         values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], netwrok: "network2" }] },
-        problems: ['clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer)'],
+        problems: ['clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer, existingIstioNamespace)'],
     },
     {
         title: "a missing mesh ID",
@@ -188,6 +256,7 @@ const CASES: { title: string; values: Record<string, unknown>; problems: string[
     {
         title: "an existing CA missing a cluster's intermediate",
         values: { ...VALID, ca: { rootCert: PEM_CERT, intermediates: { cluster1: { cert: PEM_CERT, key: PEM_KEY } } } },
+        secret: ["ca"],
         problems: ["ca.intermediates.cluster2: missing; expected the {cert, key} of cluster cluster2's intermediate CA"],
     },
 ];
@@ -195,7 +264,7 @@ const CASES: { title: string; values: Record<string, unknown>; problems: string[
 describe("stack config validation", () => {
     for (const c of CASES) {
         it(`rejects ${c.title} before registering any resource`, async () => {
-            const { error, resources } = await runProgram(c.values);
+            const { error, resources } = await runProgram(c.values, c.secret);
             assert.ok(error instanceof pulumi.RunError, `expected a RunError, got ${error}`);
             assert.equal(
                 error.message,
@@ -235,5 +304,70 @@ describe("stack config validation", () => {
         assert.equal(istiod.inputs.version, DEFAULT_ISTIO_VERSION);
         assert.equal(istiod.inputs.values.meshConfig.trustDomain, "cluster.local");
         assert.equal(resources.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-verify")).length, 2);
+    });
+});
+
+describe("the API-server address the other clusters' istiod use", () => {
+    const LOOPBACK = [
+        "https://127.0.0.1:6443",
+        "https://127.12.0.3",
+        "https://localhost:6443",
+        "https://LOCALHOST",
+        "https://api.localhost:6443",
+        "https://localhost.:6443",
+        "https://[::1]:6443",
+        "https://[::ffff:127.0.0.1]:6443",
+    ];
+    const REACHABLE = ["https://10.0.0.5:6443", "https://128.0.0.1:6443", "https://localhost.example.com", "https://[::2]:6443", "https://api.example.com"];
+    /** Two existing clusters; the second one's kubeconfig names `server`, and `apiServer` is set when given. */
+    const config = (server: string, apiServer?: string) => ({
+        meshId: "mesh1",
+        clusters: [
+            { name: "east", network: "net1", kubeconfig: fakeKubeconfig("east", "https://10.0.1.1:6443") },
+            { name: "west", network: "net1", kubeconfig: fakeKubeconfig("west", server), ...(apiServer ? { apiServer } : {}) },
+        ],
+    });
+
+    it("is refused when it is the kubeconfig's loopback server", () => {
+        for (const server of LOOPBACK) {
+            assert.throws(() => parseStackConfig(config(server)), (err: ConfigError) => {
+                assert.deepEqual(err.problems, [loopbackFromKubeconfig(1, server)]);
+                return true;
+            });
+        }
+    });
+
+    it("is the kubeconfig's server when that is not a loopback address", () => {
+        for (const server of REACHABLE) {
+            const { config: parsed, warnings } = parseStackConfig(config(server));
+            assert.deepEqual(parsed.clusters[1].source, { type: "existing", kubeconfig: fakeKubeconfig("west", server), context: undefined, apiServer: server });
+            assert.deepEqual(warnings, []);
+        }
+    });
+
+    it("is kept when set, even on loopback, with a warning that only istiods on this host can use it", () => {
+        for (const apiServer of LOOPBACK) {
+            const { config: parsed, warnings } = parseStackConfig(config("https://127.0.0.1:6443", apiServer));
+            assert.equal(parsed.clusters[1].source.type === "existing" && parsed.clusters[1].source.apiServer, apiServer);
+            assert.deepEqual(warnings, [
+                `clusters[1].apiServer: ${JSON.stringify(apiServer)} is a loopback address; it only works while every cluster's istiod runs on this same host (as in the end-to-end test), not from istiod in another cluster's pods`,
+            ]);
+        }
+    });
+
+    it("warns through Pulumi's log when the program runs, and goes on", async (t) => {
+        const values = config("https://127.0.0.1:6443", "https://127.0.0.1:6443");
+        const warn = t.mock.method(pulumi.log, "warn", () => undefined);
+        const { error, resources } = await runProgram(values);
+        assert.equal(error, undefined);
+        assert.ok(resources.length > 0);
+        assert.equal(warn.mock.callCount(), 1);
+        assert.deepEqual(warn.mock.calls[0].arguments[0], parseStackConfig(values).warnings[0]);
+    });
+
+    it("set to a reachable address, replaces the kubeconfig's loopback server without a warning", () => {
+        const { config: parsed, warnings } = parseStackConfig(config("https://127.0.0.1:6443", "https://10.0.2.1:6443"));
+        assert.equal(parsed.clusters[1].source.type === "existing" && parsed.clusters[1].source.apiServer, "https://10.0.2.1:6443");
+        assert.deepEqual(warnings, []);
     });
 });

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { deployMesh } from "../stacks/mesh";
-import { parseStackConfig } from "../stacks/parseConfig";
-import { DEFAULT_IMAGES, DEFAULT_ISTIO_VERSION, OFFICIAL_ISTIO_CHART_REPO } from "../stacks/types";
+import { DEFAULT_IMAGES, DEFAULT_ISTIO_VERSION, OFFICIAL_ISTIO_CHART_REPO, parseStackConfig } from "../stacks/config";
 import { fakeState } from "./harness/fakeCluster";
 import { runWithMocks } from "./harness/mockRuntime";
 import { parseImageReference, SEMVER } from "./harness/references";
@@ -68,7 +67,7 @@ describe("the program's defaults", () => {
 
     it("give istiod (and through its injector, proxies and gateways) the default hub, unless one is configured", async () => {
         const hubs = async (images: Record<string, string>) => {
-            const { resources } = await runWithMocks(() => deployMesh(parseStackConfig({ ...TWO_CLUSTERS_TWO_NETWORKS, images })), fakeState);
+            const { resources } = await runWithMocks(() => deployMesh(parseStackConfig({ ...TWO_CLUSTERS_TWO_NETWORKS, images }).config), fakeState);
             return resources.filter((r) => r.name.endsWith("-istiod")).map((r) => r.inputs.values.global.hub);
         };
         assert.deepEqual(await hubs({}), [DEFAULT_IMAGES.istioHub, DEFAULT_IMAGES.istioHub]);

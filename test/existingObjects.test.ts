@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { deployMesh } from "../stacks/mesh";
-import { parseStackConfig } from "../stacks/parseConfig";
-import { StackConfig } from "../stacks/types";
+import { parseStackConfig, StackConfig } from "../stacks/config";
 import { fakeState } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks } from "./harness/mockRuntime";
 import { THREE_CLUSTERS_TWO_NETWORKS, TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
 
-/** `east` already has istio-system (its platform team's); `west` is fresh. */
+/** `east` already has istio-system (its platform team's), as its config entry says; `west` is fresh. */
 function eastHasIstioSystem(): StackConfig {
-    const config = parseStackConfig(TWO_CLUSTERS_ONE_NETWORK);
-    return { ...config, clusters: config.clusters.map((c) => (c.name === "east" ? { ...c, existingIstioNamespace: true } : c)) };
+    const [east, west] = TWO_CLUSTERS_ONE_NETWORK.clusters;
+    return parseStackConfig({ ...TWO_CLUSTERS_ONE_NETWORK, clusters: [{ ...east, existingIstioNamespace: true }, west] }).config;
 }
 
 const named = (resources: RecordedResource[], name: string) => resources.filter((r) => r.name === name);
@@ -48,7 +47,7 @@ describe("objects that may already exist on a real cluster", () => {
     const scenarios = { TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS, THREE_CLUSTERS_TWO_NETWORKS };
     for (const [title, raw] of Object.entries(scenarios)) {
         it(`are created, never patched, forced or upserted (${title})`, async () => {
-            const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(raw)), fakeState);
+            const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(raw).config), fakeState);
             const kubernetes = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
             assert.deepEqual(kubernetes.filter((r) => r.type.endsWith("Patch")).map((r) => r.name), []);
             for (const r of kubernetes) {

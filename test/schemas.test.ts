@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { parseStackConfig } from "../stacks/parseConfig";
+import { parseStackConfig } from "../stacks/config";
 import { deployMesh } from "../stacks/mesh";
 import { fakeState } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks } from "./harness/mockRuntime";
@@ -33,7 +33,7 @@ describe("Kubernetes objects the program writes itself", () => {
 
     before(async () => {
         validators = await loadValidators();
-        const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(TWO_CLUSTERS_TWO_NETWORKS)), fakeState);
+        const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(TWO_CLUSTERS_TWO_NETWORKS).config), fakeState);
         // Helm releases are the charts' business; every other Kubernetes object is ours.
         objects = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release");
     });

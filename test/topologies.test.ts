@@ -2,17 +2,15 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
-import { parseStackConfig } from "../stacks/parseConfig";
+import { OFFICIAL_ISTIO_CHART_REPO, parseStackConfig, StackConfigInput } from "../stacks/config";
 import { deployMesh, MeshOutputs } from "../stacks/mesh";
-import { RawObject } from "../stacks/configProblems";
-import { OFFICIAL_ISTIO_CHART_REPO } from "../stacks/types";
 import { b64, clusterOfProvider, fakeClusterCa, fakeNodeAddress, fakeState, fakeToken } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks, valueOf } from "./harness/mockRuntime";
 import { THREE_CLUSTERS_TWO_NETWORKS, TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
 
 interface Scenario {
     readonly title: string;
-    readonly raw: RawObject;
+    readonly raw: StackConfigInput;
     readonly clusters: readonly string[];
     readonly networks: Readonly<Record<string, string>>;
     readonly apiServers: Readonly<Record<string, string>>;
@@ -115,7 +113,7 @@ for (const scenario of SCENARIOS) {
         const multiNetwork = new Set(Object.values(scenario.networks)).size > 1;
 
         before(async () => {
-            const run = await runWithMocks(() => deployMesh(parseStackConfig(scenario.raw)), fakeState);
+            const run = await runWithMocks(() => deployMesh(parseStackConfig(scenario.raw).config), fakeState);
             resources = run.resources;
             outputs = run.result;
         });
@@ -142,7 +140,7 @@ for (const scenario of SCENARIOS) {
         });
 
         it("gives each cluster's istiod the mesh ID, its cluster name, its network and the trust domain", () => {
-            const config = parseStackConfig(scenario.raw);
+            const { config } = parseStackConfig(scenario.raw);
             for (const cluster of scenario.clusters) {
                 const istiod = byName(resources, `${cluster}-istiod`);
                 assert.equal(istiod.inputs.name, "istiod");
@@ -156,8 +154,8 @@ for (const scenario of SCENARIOS) {
                 assert.equal(base.inputs.values.base.enableCRDTemplates, true);
                 const namespace = byName(resources, `${cluster}-istio-system`);
                 assert.equal(namespace.inputs.metadata.labels["topology.istio.io/network"], scenario.networks[cluster]);
-                if (config.istio.chartSource.type === "directory") {
-                    assert.equal(istiod.inputs.chart, `${config.istio.chartSource.path}/istiod`);
+                if (config.istio.chartRepo.type === "directory") {
+                    assert.equal(istiod.inputs.chart, `${config.istio.chartRepo.path}/istiod`);
                     assert.equal(istiod.inputs.repositoryOpts, undefined);
                 } else {
                     assert.equal(istiod.inputs.chart, "istiod");
@@ -274,7 +272,7 @@ for (const scenario of SCENARIOS) {
         });
 
         it("exports each cluster's summary and a verification result per cluster", async () => {
-            const config = parseStackConfig(scenario.raw);
+            const { config } = parseStackConfig(scenario.raw);
             const summaries = await Promise.all(
                 outputs.clusters.map(async (c) => ({ ...c, apiServer: await valueOf(c.apiServer) })),
             );

@@ -21,12 +21,14 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 bench_stack() {
     e2e_setup istio-mc-bench
     work=$E2E_WORK project=$E2E_PROJECT
+    # The loopback API servers are set explicitly: the program refuses to take them from the kubeconfigs.
+    server() { sed -n 's/^ *server: //p' "$work/$1/admin.kubeconfig"; }
     cat >"$project/Pulumi.bench.yaml" <<YAML
 config:
   istio-multicluster:meshId: mesh1
   istio-multicluster:clusters:
-    - { name: cluster1, network: network1, kubeconfig: $work/cluster1/admin.kubeconfig }
-    - { name: cluster2, network: network2, kubeconfig: $work/cluster2/admin.kubeconfig }
+    - { name: cluster1, network: network1, kubeconfig: $work/cluster1/admin.kubeconfig, apiServer: $(server cluster1) }
+    - { name: cluster2, network: network2, kubeconfig: $work/cluster2/admin.kubeconfig, apiServer: $(server cluster2) }
   istio-multicluster:istio: { version: "$(sed -n "s/^version: //p" "$ISTIO_CHARTS_DIR/base/Chart.yaml")", chartRepo: $ISTIO_CHARTS_DIR }
   istio-multicluster:workloads: { awaitReady: false }
   istio-multicluster:verify: { enabled: false }
