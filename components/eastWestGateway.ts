@@ -63,7 +63,14 @@ export class EastWestGateway extends pulumi.ComponentResource {
             {
                 apiVersion: "networking.istio.io/v1",
                 kind: "Gateway",
-                metadata: { name: "cross-network-gateway", namespace: args.namespace },
+                metadata: {
+                    name: "cross-network-gateway",
+                    namespace: args.namespace,
+                    // Deleted in the background: a foreground delete adds a finalizer whose removal is an
+                    // update that Istio's validation webhook must admit, so with istiod already gone (fail
+                    // closed) `pulumi destroy` would wait for it forever. The Gateway has no dependents.
+                    annotations: { "pulumi.com/deletionPropagationPolicy": "background" },
+                },
                 spec: {
                     selector: EAST_WEST_SELECTOR,
                     servers: [

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./baseChartTransforms";
 import { chartLocation, IstioCharts, mergeValues } from "./helmValues";
 import { ClusterCaBundle } from "./meshTrust";
 
@@ -24,18 +25,6 @@ export interface IstioControlPlaneArgs {
      * remove the label and keep the namespace. When false, the namespace is created and deleted.
      */
     readonly adoptExistingNamespace: boolean;
-}
-
-const HELM_RESOURCE_POLICY = "helm.sh/resource-policy";
-
-/** Applies `keepCrds` to the objects a chart marks `helm.sh/resource-policy: keep`. */
-export function retainOnDeleteFromConfig(keep: boolean): pulumi.ResourceTransform {
-    return ({ props, opts }) => {
-        if (props.metadata?.annotations?.[HELM_RESOURCE_POLICY] !== "keep") {
-            return undefined;
-        }
-        return { props, opts: { ...opts, retainOnDelete: keep } };
-    };
 }
 
 /**
@@ -93,7 +82,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 ),
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, transforms: [retainOnDeleteFromConfig(args.keepCrds)] },
+            { ...childOpts, transforms: [retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod] },
         );
 
         // istiod reads `cacerts` only when it starts, so it must exist first (no data flows between them).

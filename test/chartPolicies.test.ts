@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { retainOnDeleteFromConfig } from "../components/istioControlPlane";
+import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "../components/baseChartTransforms";
 
 /** What the kubernetes provider passes for a chart object it marks retainOnDelete (`keep` policy). */
 function transformArgs(annotations: Record<string, string> | undefined): pulumi.ResourceTransformArgs {
@@ -26,5 +26,23 @@ describe("Helm's keep policy on the objects of the base chart", () => {
     it("leaves objects without the policy alone", async () => {
         assert.equal(await retainOnDeleteFromConfig(false)(transformArgs(undefined)), undefined);
         assert.equal(await retainOnDeleteFromConfig(false)(transformArgs({ other: "keep" })), undefined);
+    });
+});
+
+describe("the base chart's validating webhook", () => {
+    it("is left to istiod, which owns its failurePolicy and caBundle once it runs", async () => {
+        const webhook = await leaveWebhooksToIstiod({
+            custom: true,
+            type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
+            name: "cluster1-istio-base:istiod-default-validator",
+            props: { metadata: { name: "istiod-default-validator" }, webhooks: [{ name: "validation.istio.io", failurePolicy: "Ignore" }] },
+            opts: {},
+        });
+        assert.deepEqual(webhook?.opts.ignoreChanges, ["webhooks"]);
+        assert.equal(webhook?.props.webhooks[0].failurePolicy, "Ignore", "created failing open, as the chart renders it");
+    });
+
+    it("does not touch the chart's other objects", async () => {
+        assert.equal(await leaveWebhooksToIstiod(transformArgs({ "helm.sh/resource-policy": "keep" })), undefined);
     });
 });

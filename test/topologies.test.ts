@@ -181,6 +181,7 @@ for (const scenario of SCENARIOS) {
                     release.inputs.values.service,
                     isKind ? { type: "ClusterIP", externalIPs: [fakeNodeAddress(cluster)] } : { type: "LoadBalancer" },
                 );
+                assert.equal(gateway.inputs.metadata.annotations["pulumi.com/deletionPropagationPolicy"], "background");
                 assert.deepEqual(gateway.inputs.spec, {
                     selector: { istio: "eastwestgateway" },
                     servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],

@@ -218,9 +218,8 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
     it("istioctl create-remote-secret makes the same Secret as the program, token and CA aside", () => {
         for (const [i, source] of CLUSTERS.entries()) {
             const target = CLUSTERS[1 - i];
-            const made = yaml.load(
-                mustRun("istioctl", ["create-remote-secret", "--kubeconfig", admin(source), "--name", source, "--server", apiServer(source)]).stdout,
-            ) as any;
+            const output = mustRun("istioctl", ["create-remote-secret", "--kubeconfig", admin(source), "--name", source, "--server", apiServer(source)]).stdout;
+            const made = yaml.loadAll(output).find((doc: any) => doc?.kind === "Secret") as any;
             const ours = getJson(admin(target), ["secret", `istio-remote-secret-${source}`, "-n", "istio-system"]);
             assert.equal(ours.metadata.name, made.metadata.name);
             assert.deepEqual(ours.metadata.labels, made.metadata.labels);
@@ -238,15 +237,6 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
                 shape(yaml.load(Buffer.from(ours.data[source], "base64").toString())),
                 shape(yaml.load(made.stringData[source])),
             );
-        }
-    });
-
-    it("istioctl analyze finds no error in either cluster", () => {
-        for (const cluster of CLUSTERS) {
-            const analysis = run("istioctl", ["analyze", "--kubeconfig", admin(cluster), "--all-namespaces", "--output", "json"]);
-            const messages = JSON.parse(analysis.stdout || "[]");
-            const errors = messages.filter((m: any) => m.level === "Error");
-            assert.deepEqual(errors, [], `${cluster}: ${analysis.stderr}`);
         }
     });
 
@@ -316,6 +306,23 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
                 assert.equal(gateway.Addr, LocalMesh.gatewayAddress(1 - i));
                 assert.equal(gateway.Port, 15443);
             }
+        });
+
+        it("istioctl analyze finds no error in either cluster, with the workloads istiod admitted", () => {
+            for (const cluster of CLUSTERS) {
+                const analysis = run("istioctl", ["analyze", "--kubeconfig", admin(cluster), "--all-namespaces", "--output", "json"]);
+                const messages = JSON.parse(analysis.stdout || "[]");
+                const errors = messages.filter((m: any) => m.level === "Error");
+                assert.deepEqual(errors, [], `${cluster}: ${analysis.stderr}`);
+            }
+        });
+
+        it("previews no changes while istiod runs and owns what it patches (webhook failure policy and CA bundle)", async () => {
+            for (const cluster of CLUSTERS) {
+                const validator = getJson(admin(cluster), ["validatingwebhookconfiguration", "istiod-default-validator"]);
+                assert.equal(validator.webhooks[0].failurePolicy, "Fail", `${cluster}: istiod has not taken over its webhook`);
+            }
+            await project.stack.preview({ expectNoChanges: true });
         });
 
         it("drops a cluster whose remote secret is deleted out of band, and takes it back after pulumi up --refresh", async () => {

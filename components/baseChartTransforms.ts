@@ -1,0 +1,31 @@
+import * as pulumi from "@pulumi/pulumi";
+
+const HELM_RESOURCE_POLICY = "helm.sh/resource-policy";
+const VALIDATING_WEBHOOK_CONFIGURATION = "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration";
+
+/**
+ * Applies `keepCrds` to the objects the `base` chart marks `helm.sh/resource-policy: keep` (its
+ * CRDs), which the kubernetes provider otherwise turns into retainOnDelete.
+ */
+export function retainOnDeleteFromConfig(keep: boolean): pulumi.ResourceTransform {
+    return ({ props, opts }) => {
+        if (props.metadata?.annotations?.[HELM_RESOURCE_POLICY] !== "keep") {
+            return undefined;
+        }
+        return { props, opts: { ...opts, retainOnDelete: keep } };
+    };
+}
+
+/**
+ * The `base` chart's default-revision validator (`istiod-default-validator`) is created failing open;
+ * once istiod runs, its webhook controller owns the webhooks' `failurePolicy` (Fail once it serves)
+ * and `caBundle`. Helm's chart stops setting `failurePolicy` on upgrades for this reason. Rendered as
+ * a Pulumi resource, the object would otherwise show a diff back to Ignore after every start of
+ * istiod and fail every update with a server-side-apply conflict against `pilot-discovery`. So
+ * Pulumi leaves the webhook list as istiod keeps it (a new chart version's webhook rules reach the
+ * object by replacing it: `pulumi up --target-replace <urn>`).
+ */
+export const leaveWebhooksToIstiod: pulumi.ResourceTransform = ({ type, props, opts }) =>
+    type === VALIDATING_WEBHOOK_CONFIGURATION
+        ? { props, opts: { ...opts, ignoreChanges: [...(opts.ignoreChanges ?? []), "webhooks"] } }
+        : undefined;
