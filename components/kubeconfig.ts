@@ -20,7 +20,6 @@ export function buildTokenKubeconfig(args: TokenKubeconfigArgs): string {
             clusters: [{ name, cluster: { server: args.server, "certificate-authority-data": args.certificateAuthorityData } }],
             contexts: [{ name, context: { cluster: name, user: name } }],
             "current-context": name,
-            preferences: {},
             users: [{ name, user: { token: args.token } }],
         },
         { lineWidth: -1, noRefs: true },
