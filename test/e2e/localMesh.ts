@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HollowKubelet } from "./hollowKubelet";
-import { waitFor } from "./kube";
+import { mustKubectl, waitFor } from "./kube";
 import { LocalIstiod } from "./localIstiod";
 
 /**
@@ -16,7 +16,7 @@ export class LocalMesh {
 
     constructor(
         readonly clusters: readonly string[],
-        adminKubeconfig: (cluster: string) => string,
+        private readonly adminKubeconfig: (cluster: string) => string,
         work: string,
     ) {
         this.istiods = clusters.map(
@@ -62,6 +62,36 @@ export class LocalMesh {
                 }, () => logTail(istiod));
             }
         }
+    }
+
+    /**
+     * Lets the ReplicaSets of `namespaces` create their pods through istiod's injection webhook and
+     * starts them. The ReplicaSets failed while no istiod answered the webhook; recreated, they try at
+     * once instead of after their back-off. Waits until a pod of each `<namespace>/<name prefix>` runs.
+     */
+    async admitWorkloads(expected: string[], seconds: number): Promise<void> {
+        const namespaces = [...new Set(expected.map((pod) => pod.split("/")[0]))];
+        for (const [i, kubelet] of this.kubelets.entries()) {
+            const cluster = this.clusters[i];
+            for (const namespace of namespaces) {
+                mustKubectl(this.adminKubeconfig(cluster), ["delete", "replicasets", "--all", "-n", namespace]);
+            }
+            const started: string[] = [];
+            await waitFor(`${cluster}: pods admitted and started`, seconds, () => {
+                started.push(...kubelet.startPendingPods());
+                return expected.every((prefix) => started.some((pod) => pod.startsWith(prefix)));
+            }, () => logTail(this.istiods[i]));
+        }
+    }
+
+    /** The endpoints of `host` in namespace `namespace` that cluster `from`'s istiod holds from cluster `of`. */
+    async endpointsOf(from: number, host: string, namespace: string, of: string, seconds: number): Promise<any[]> {
+        const istiod = this.istiods[from];
+        return waitFor(`${istiod.cluster} holds ${of}'s ${host} endpoints`, seconds, async () => {
+            const shards = (await istiod.debug("endpointShardz"))[host]?.[namespace]?.Shards ?? {};
+            const endpoints = Object.entries<any[]>(shards).find(([key]) => key.endsWith(`/${of}`))?.[1] ?? [];
+            return endpoints.length > 0 ? endpoints : undefined;
+        });
     }
 
     async stop(): Promise<void> {

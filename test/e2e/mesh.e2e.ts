@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { allObjects, getJson, isGone, kubectl, mustKubectl, mustRun, run, waitFor } from "./kube";
-import { LocalMesh, logTail } from "./localMesh";
+import { LocalMesh } from "./localMesh";
 import { ProjectStack } from "./projectStack";
 
 const work = process.env.E2E_WORK!;
@@ -17,6 +17,7 @@ const projectDir = process.env.E2E_PROJECT!;
 const CLUSTERS = ["cluster1", "cluster2"] as const;
 const admin = (cluster: string) => path.join(work, cluster, "admin.kubeconfig");
 const READER = "system:serviceaccount:istio-system:istio-reader-service-account";
+const HELLOWORLD = "helloworld.sample.svc.cluster.local";
 /** The official charts (test/e2e/toolchain/build-istio.sh), as an air-gapped site would hold them. */
 const chartsDir = process.env.ISTIO_CHARTS_DIR!;
 /** The version the charts themselves carry (a development build of Istio names none of its own). */
@@ -28,12 +29,12 @@ const apiServer = (cluster: string) => (yaml.load(fs.readFileSync(admin(cluster)
  */
 const LEFT_BY_ISTIOD = ["default", "kube-system"].flatMap((ns) => [`configmaps ${ns}/istio-ca-crl`, `configmaps ${ns}/istio-ca-root-cert`]);
 
-function stackConfig(meshId: string): Record<string, unknown> {
+function stackConfig(meshId: string, networks: readonly string[] = ["network1", "network2"]): Record<string, unknown> {
     return {
         meshId,
         // The API servers listen on loopback, which the program refuses to take from a kubeconfig; said
         // explicitly, it is kept (with a warning), as every istiod of this test runs on this host.
-        clusters: CLUSTERS.map((name, i) => ({ name, network: `network${i + 1}`, kubeconfig: admin(name), apiServer: apiServer(name) })),
+        clusters: CLUSTERS.map((name, i) => ({ name, network: networks[i], kubeconfig: admin(name), apiServer: apiServer(name) })),
         istio: { version: chartVersion, chartRepo: chartsDir },
         workloads: { awaitReady: false },
         verify: { enabled: false },
@@ -245,7 +246,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
 
     describe("a real istiod per cluster, configured from its Deployment", { concurrency: 1 }, () => {
         const mesh = new LocalMesh(CLUSTERS, admin, work);
-        const { istiods, kubelets } = mesh;
+        const { istiods } = mesh;
 
         before(() => mesh.start());
         after(() => mesh.stop());
@@ -271,17 +272,8 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
         });
 
         it("istiod's injection webhook admits the test app's and the gateway's pods, with a sidecar", async () => {
-            for (const [i, cluster] of CLUSTERS.entries()) {
-                // The ReplicaSets failed to create pods while no istiod answered the webhook; recreated,
-                // they try at once instead of after their back-off.
-                mustKubectl(admin(cluster), ["delete", "replicasets", "--all", "-n", "sample"]);
-                mustKubectl(admin(cluster), ["delete", "replicasets", "-n", "istio-system", "-l", "app=istio-eastwestgateway"]);
-                const expected = ["sample/helloworld-", "sample/curl-", "istio-system/istio-eastwestgateway-"];
-                const started: string[] = [];
-                await waitFor(`${cluster}: pods admitted and started`, 90, () => {
-                    started.push(...kubelets[i].startPendingPods());
-                    return expected.every((prefix) => started.some((pod) => pod.startsWith(prefix)));
-                }, () => logTail(istiods[i]));
+            await mesh.admitWorkloads(["sample/helloworld-", "sample/curl-", "istio-system/istio-eastwestgateway-"], 90);
+            for (const cluster of CLUSTERS) {
                 const helloworld = getJson(admin(cluster), ["pods", "-n", "sample", "-l", "app=helloworld"]).items[0];
                 assert.ok(helloworld.spec.containers.some((c: any) => c.name === "istio-proxy"), `${cluster}: helloworld has no sidecar`);
             }
@@ -292,11 +284,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
                 const other = CLUSTERS[1 - i];
                 const otherNetwork = `network${2 - i}`;
                 const otherPodIp = getJson(admin(other), ["pods", "-n", "sample", "-l", "app=helloworld"]).items[0].status.podIP;
-                const endpoints = await waitFor(`${istiod.cluster} holds ${other}'s helloworld endpoint`, 60, async () => {
-                    const shards = (await istiod.debug("endpointShardz"))["helloworld.sample.svc.cluster.local"]?.sample?.Shards ?? {};
-                    const remote = Object.entries<any[]>(shards).find(([key]) => key.endsWith(other))?.[1] ?? [];
-                    return remote.length > 0 ? remote : undefined;
-                });
+                const endpoints = await mesh.endpointsOf(i, HELLOWORLD, "sample", other, 60);
                 for (const endpoint of endpoints) {
                     assert.deepEqual(endpoint.Addresses, [otherPodIp]);
                     assert.equal(endpoint.Network, otherNetwork);
@@ -378,6 +366,35 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
     it("pulumi destroy leaves none of the program's objects in either API server", async () => {
         await project.stack.destroy();
         destroyed = true;
+        for (const cluster of CLUSTERS) {
+            const left = [...allObjects(admin(cluster))].filter((o) => !before_up[cluster].has(o)).sort();
+            assert.deepEqual(left, LEFT_BY_ISTIOD, `${cluster}: objects the run left behind`);
+        }
+    });
+
+    it("on one network, each istiod holds the other cluster's endpoints directly, with no gateway", async () => {
+        const oneNetwork = await ProjectStack.create("e2e-one-network", projectDir);
+        oneNetwork.writeConfig(stackConfig("mesh1", ["network1", "network1"]));
+        const mesh = new LocalMesh(CLUSTERS, admin, work);
+        try {
+            await oneNetwork.stack.up();
+            mesh.start();
+            await mesh.waitReady(60);
+            await mesh.waitAllSynced(60);
+            await mesh.admitWorkloads(["sample/helloworld-", "sample/curl-"], 90);
+            for (const [i, istiod] of mesh.istiods.entries()) {
+                const other = CLUSTERS[1 - i];
+                const otherPodIp = getJson(admin(other), ["pods", "-n", "sample", "-l", "app=helloworld"]).items[0].status.podIP;
+                for (const endpoint of await mesh.endpointsOf(i, HELLOWORLD, "sample", other, 60)) {
+                    assert.deepEqual(endpoint.Addresses, [otherPodIp]);
+                    assert.equal(endpoint.Network, "network1");
+                }
+                assert.deepEqual(await istiod.debug("networkz"), [], `${istiod.cluster}: no network gateway on one network`);
+            }
+        } finally {
+            await mesh.stop();
+            await oneNetwork.stack.destroy();
+        }
         for (const cluster of CLUSTERS) {
             const left = [...allObjects(admin(cluster))].filter((o) => !before_up[cluster].has(o)).sort();
             assert.deepEqual(left, LEFT_BY_ISTIOD, `${cluster}: objects the run left behind`);
