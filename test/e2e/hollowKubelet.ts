@@ -73,9 +73,16 @@ export class HollowKubelet {
         return started;
     }
 
-    /** Gives a LoadBalancer Service the ingress address a cloud load balancer would. */
-    assignLoadBalancer(namespace: string, service: string, ip: string): void {
-        this.patchStatus(["service", service, "-n", namespace], { status: { loadBalancer: { ingress: [{ ip }] } } });
+    /**
+     * Gives each LoadBalancer Service without one the ingress address a cloud load balancer would
+     * (`address`: one per cluster is enough here, where only the east-west gateway asks for one).
+     */
+    assignLoadBalancers(address: string): void {
+        const services = JSON.parse(mustKubectl(this.kubeconfig, ["get", "services", "--all-namespaces", "-o", "json"])).items;
+        for (const service of services.filter((s: any) => s.spec.type === "LoadBalancer" && !s.status?.loadBalancer?.ingress)) {
+            const { namespace, name } = service.metadata;
+            this.patchStatus(["service", name, "-n", namespace], { status: { loadBalancer: { ingress: [{ ip: address }] } } });
+        }
     }
 
     private apply(object: unknown): void {

@@ -36,12 +36,12 @@ export class LocalMesh {
         return `198.18.20.${i + 1}`;
     }
 
-    /** Registers the nodes, starts the pods that exist (istiod's), addresses the gateways, starts istiod. */
+    /** Registers the nodes, starts the pods that exist (istiod's), addresses the load balancers, starts istiod. */
     start(): void {
         for (const [i, kubelet] of this.kubelets.entries()) {
             kubelet.registerNode();
             kubelet.startPendingPods();
-            kubelet.assignLoadBalancer("istio-system", "istio-eastwestgateway", LocalMesh.gatewayAddress(i));
+            kubelet.assignLoadBalancers(LocalMesh.gatewayAddress(i));
             this.istiods[i].start();
         }
     }
