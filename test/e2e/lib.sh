@@ -70,6 +70,10 @@ e2e_pulumi_env() {
     export PULUMI_BACKEND_URL="file://$work/state"
     export PULUMI_CONFIG_PASSPHRASE="e2e-passphrase"
     export PULUMI_SKIP_UPDATE_CHECK=true
+    # The kubernetes provider writes each admin kubeconfig it is given to a new temporary file and never
+    # removes it; inside the work directory they go with it.
+    export TMPDIR="$work/tmp"
+    mkdir -p "$TMPDIR"
     export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
     mkdir -p "$work/state"
     # The command provider cannot be built here (test/e2e/toolchain/README.md); the e2e stacks use
