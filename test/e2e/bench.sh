@@ -80,7 +80,7 @@ e2e)
 sizes)
     e2e_node
     e2e_toolchain
-    for binary in "$PULUMI_BIN_DIR"/* "$PULUMI_KUBERNETES_PLUGIN" "$PULUMI_TLS_PLUGIN" "$KUBE_BIN_DIR"/*; do
+    for binary in "$PULUMI_BIN_DIR"/* "$PULUMI_KUBERNETES_PLUGIN" "$PULUMI_TLS_PLUGIN" "$KUBE_BIN_DIR"/* "$ISTIO_BIN_DIR"/*; do
         printf '%-28s %6.1f MB\n' "$(basename "$binary")" "$(stat -c %s "$binary" | awk '{ print $1 / 1e6 }')"
     done
     ;;
