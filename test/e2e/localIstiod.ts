@@ -60,7 +60,7 @@ export class LocalIstiod {
         this.writeFile(path.join(serviceAccountDir, "ca.crt"), Buffer.from(caData["certificate-authority-data"], "base64").toString());
         this.writeFile(path.join(serviceAccountDir, "namespace"), ISTIO_NAMESPACE);
         for (const mount of container.volumeMounts ?? []) {
-            this.materializeVolume(pod.volumes.find((v: any) => v.name === mount.name), mount.mountPath);
+            this.materializeVolume(pod.volumes.find((v: any) => v.name === mount.name), mount.mountPath, pod.serviceAccountName);
         }
         const kubeconfig = path.join(this.root, "in-cluster.kubeconfig");
         fs.writeFileSync(
@@ -131,7 +131,7 @@ export class LocalIstiod {
         throw new Error(`istiod env ${variable.name}: ${JSON.stringify(variable.valueFrom)} is not handled by the harness`);
     }
 
-    private materializeVolume(volume: any, mountPath: string): void {
+    private materializeVolume(volume: any, mountPath: string, serviceAccount: string): void {
         if (volume.secret) {
             const secret = this.getOptional(["secret", volume.secret.secretName, "-n", ISTIO_NAMESPACE]);
             for (const [key, value] of Object.entries<string>(secret?.data ?? {})) {
@@ -146,8 +146,7 @@ export class LocalIstiod {
             for (const source of volume.projected.sources) {
                 if (source.serviceAccountToken) {
                     const { audience, path: file } = source.serviceAccountToken;
-                    const sa = getJson(this.adminKubeconfig, ["deployment", "istiod", "-n", ISTIO_NAMESPACE]).spec.template.spec.serviceAccountName;
-                    this.writeFile(path.join(mountPath, file), this.createToken(sa, audience));
+                    this.writeFile(path.join(mountPath, file), this.createToken(serviceAccount, audience));
                 }
             }
         }
