@@ -85,12 +85,20 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
     let project: ProjectStack;
     let rootCert: string;
     let destroyed = false;
-    const before_up: Record<string, Set<string>> = {};
+    const beforeUp: Record<string, Set<string>> = {};
+
+    /** Every object of both API servers against the snapshot taken before the first `up`. */
+    const assertNothingLeftBehind = () => {
+        for (const cluster of CLUSTERS) {
+            const left = [...allObjects(admin(cluster))].filter((o) => !beforeUp[cluster].has(o)).sort();
+            assert.deepEqual(left, LEFT_BY_ISTIOD, `${cluster}: objects the run left behind`);
+        }
+    };
 
     before(async () => {
         assert.ok(work && fs.existsSync(admin("cluster1")) && chartsDir, "run this through test/e2e/run.sh");
         for (const cluster of CLUSTERS) {
-            before_up[cluster] = allObjects(admin(cluster));
+            beforeUp[cluster] = allObjects(admin(cluster));
         }
         project = await ProjectStack.create("e2e", projectDir);
         project.writeConfig(stackConfig("mesh1"));
@@ -366,10 +374,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
     it("pulumi destroy leaves none of the program's objects in either API server", async () => {
         await project.stack.destroy();
         destroyed = true;
-        for (const cluster of CLUSTERS) {
-            const left = [...allObjects(admin(cluster))].filter((o) => !before_up[cluster].has(o)).sort();
-            assert.deepEqual(left, LEFT_BY_ISTIOD, `${cluster}: objects the run left behind`);
-        }
+        assertNothingLeftBehind();
     });
 
     it("on one network, each istiod holds the other cluster's endpoints directly, with no gateway", async () => {
@@ -396,10 +401,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
             await mesh.stop();
             await oneNetwork.stack.destroy();
         }
-        for (const cluster of CLUSTERS) {
-            const left = [...allObjects(admin(cluster))].filter((o) => !before_up[cluster].has(o)).sort();
-            assert.deepEqual(left, LEFT_BY_ISTIOD, `${cluster}: objects the run left behind`);
-        }
+        assertNothingLeftBehind();
     });
 
     it("stops an invalid config at preview with the validation message, creating nothing", async () => {
