@@ -1,13 +1,19 @@
-# Shared by run.sh and bench.sh: builds (or reuses) the toolchain, starts two Kubernetes control
-# planes on loopback, and sets up an offline Pulumi: local file backend, passphrase secrets, plugins
-# installed from the binaries built here, no update checks and no plugin downloads.
+# Shared by run.sh and bench.sh: builds (or reuses) the toolchain, starts Kubernetes control planes
+# on loopback (two unless E2E_CLUSTER_COUNT says otherwise), and sets up an offline Pulumi: local file
+# backend, passphrase secrets, plugins installed from the binaries built here, no update checks and no
+# plugin downloads.
 # Source it from the repository root; it defines functions and changes nothing by itself.
+#
+# Ports: the control planes of one run use the 100 ports from E2E_PORT_BASE (a multiple of 100,
+# default 16400): clusterK's API server, etcd client and etcd peer ports are base + 10*(K-1) + 0, 1, 2.
+# Runs at the same time on one machine need different bases; then they never share a port. (Not so the
+# local istiods of the e2e and of `bench sync`: they listen on fixed loopback addresses, 127.18.1.K, see
+# test/e2e/localMesh.ts; two of those cannot run at once.)
 
 E2E_NODE_VERSION=22.23.3
 E2E_CACHE="${ISTIO_MC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/istio-multicluster}"
-E2E_CLUSTERS=(cluster1 cluster2)
-E2E_PORTS_cluster1=(16443 12379 12380)
-E2E_PORTS_cluster2=(26443 22379 22380)
+E2E_PORT_BASE=${E2E_PORT_BASE:-16400}
+E2E_MAX_CLUSTERS=10
 
 log() { printf '[e2e %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -43,23 +49,48 @@ e2e_toolchain() {
     export PATH="$PULUMI_BIN_DIR:$KUBE_BIN_DIR:$ISTIO_BIN_DIR:$PATH"
 }
 
-# Starts both control planes under $1 and arranges for them to be stopped on exit.
-e2e_start_clusters() {
-    local work=$1 cluster ports
-    for cluster in "${E2E_CLUSTERS[@]}"; do
-        ports="E2E_PORTS_${cluster}[@]"
-        bash test/e2e/controlplane/controlplane.sh start "$cluster" "$work/$cluster" "${!ports}" >&2
+# Sets E2E_CLUSTERS to cluster1 .. cluster<count>.
+e2e_clusters() { # <count>
+    local count=$1 k
+    if ! [[ $count =~ ^[0-9]+$ ]] || ((count < 1 || count > E2E_MAX_CLUSTERS)); then
+        log "cluster count must be 1 to $E2E_MAX_CLUSTERS, not '$count'"
+        return 1
+    fi
+    E2E_CLUSTERS=()
+    for ((k = 1; k <= count; k++)); do
+        E2E_CLUSTERS+=("cluster$k")
     done
 }
 
+# The API server, etcd client and etcd peer ports of the k-th cluster (from 1).
+e2e_ports() { # <k>
+    if ! [[ $E2E_PORT_BASE =~ ^[0-9]+$ ]] || ((E2E_PORT_BASE % 100 != 0 || E2E_PORT_BASE < 1100 || E2E_PORT_BASE > 65400)); then
+        log "E2E_PORT_BASE must be a multiple of 100 from 1100 to 65400, not '$E2E_PORT_BASE'"
+        return 1
+    fi
+    local first=$((E2E_PORT_BASE + 10 * ($1 - 1)))
+    echo "$first $((first + 1)) $((first + 2))"
+}
+
+# Starts the control planes of E2E_CLUSTERS under $1.
+e2e_start_clusters() {
+    local work=$1 k ports
+    for ((k = 1; k <= ${#E2E_CLUSTERS[@]}; k++)); do
+        ports=$(e2e_ports "$k")
+        # shellcheck disable=SC2086 # three ports
+        bash test/e2e/controlplane/controlplane.sh start "cluster$k" "$work/cluster$k" $ports >&2
+    done
+}
+
+# Stops every control plane under $1, whatever E2E_CLUSTERS says by now.
 e2e_stop_clusters() {
-    local work=$1 cluster pid
+    local work=$1 dir pid
     # istiods the test started (test/e2e/localIstiod.ts), should the test itself have died.
     for pid in "$work"/istiod-*.pid; do
         [[ -f $pid ]] && kill -KILL "$(<"$pid")" 2>/dev/null || true
     done
-    for cluster in "${E2E_CLUSTERS[@]}"; do
-        bash test/e2e/controlplane/controlplane.sh stop "$work/$cluster" >&2 || true
+    for dir in "$work"/cluster*/; do
+        [[ -d $dir ]] && bash test/e2e/controlplane/controlplane.sh stop "$dir" >&2 || true
     done
 }
 
@@ -93,9 +124,11 @@ e2e_link_project() {
 }
 
 # Everything a run against the control planes needs, in order: Node.js, the toolchain, a work
-# directory (exported as E2E_WORK), both control planes, an offline Pulumi, and the scratch project
-# (E2E_PROJECT). On exit the control planes are stopped and the work directory removed, even on failure.
+# directory (exported as E2E_WORK), the control planes (E2E_CLUSTER_COUNT of them, default 2), an
+# offline Pulumi, and the scratch project (E2E_PROJECT). On exit the control planes are stopped and the
+# work directory removed, even on failure.
 e2e_setup() { # <work directory name prefix>
+    e2e_clusters "${E2E_CLUSTER_COUNT:-2}"
     e2e_node
     e2e_toolchain
     E2E_WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")

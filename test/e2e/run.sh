@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source test/e2e/lib.sh
+E2E_CLUSTER_COUNT=2 # mesh.e2e.ts tests two clusters
 
 e2e_setup istio-mc-e2e
 rm -rf build && npx tsc -p tsconfig.test.json
