@@ -72,6 +72,18 @@ e2e_ports() { # <k>
     echo "$first $((first + 1)) $((first + 2))"
 }
 
+# helm, which only the benchmark's procedure and floor contenders use (a minute and a half to build cold,
+# so the e2e does not wait for it); exports HELM_BIN and puts it on PATH.
+e2e_helm() {
+    local built
+    built=$(bash test/e2e/toolchain/build-helm.sh) || {
+        log "building helm failed"
+        return 1
+    }
+    export "${built?}"
+    export PATH="${HELM_BIN%/*}:$PATH"
+}
+
 # Starts the control planes of E2E_CLUSTERS under $1.
 e2e_start_clusters() {
     local work=$1 k ports
