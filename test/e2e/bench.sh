@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks, printed as medians and ratios:
-#   updown (default): median wall time of `pulumi up` and `pulumi destroy` of the two-cluster stack
-#                     against the loopback control planes, over $BENCH_RUNS runs (default 5).
+#   updown (default): median wall time of `pulumi up` and `pulumi destroy` of the stack against the
+#                     loopback control planes (E2E_CLUSTER_COUNT of them, default 2), over $BENCH_RUNS
+#                     runs (default 5).
 #   sync:             seconds from the end of `pulumi up` until a real istiod started in each cluster
 #                     reports every other cluster synced, median over $BENCH_RUNS runs.
 #   e2e:              wall time of `npm run test:e2e` cold (empty build caches: what a fresh machine
@@ -17,23 +18,12 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# Starts the control planes and a two-cluster, two-network stack named bench on the official charts.
+# Starts the control planes and a stack named bench with one cluster and network per control plane, on
+# the official charts; with the test app unless $1 is false.
 bench_stack() {
     e2e_setup istio-mc-bench
-    work=$E2E_WORK project=$E2E_PROJECT
-    # The loopback API servers are set explicitly: the program refuses to take them from the kubeconfigs.
-    server() { sed -n 's/^ *server: //p' "$work/$1/admin.kubeconfig"; }
-    cat >"$project/Pulumi.bench.yaml" <<YAML
-config:
-  istio-multicluster:meshId: mesh1
-  istio-multicluster:clusters:
-    - { name: cluster1, network: network1, kubeconfig: $work/cluster1/admin.kubeconfig, apiServer: $(server cluster1) }
-    - { name: cluster2, network: network2, kubeconfig: $work/cluster2/admin.kubeconfig, apiServer: $(server cluster2) }
-  istio-multicluster:istio: { version: "$(sed -n "s/^version: //p" "$ISTIO_CHARTS_DIR/base/Chart.yaml")", chartRepo: $ISTIO_CHARTS_DIR }
-  istio-multicluster:workloads: { awaitReady: false }
-  istio-multicluster:verify: { enabled: false }
-YAML
-    pulumi stack init bench --cwd "$project" --non-interactive >&2
+    work=$E2E_WORK project=$E2E_PROJECT n=${#E2E_CLUSTERS[@]}
+    bash test/e2e/bench/program.sh init "$work" "$n" "${1:-true}" >&2
 }
 p() { pulumi "$@" --stack bench --cwd "$project" --non-interactive --yes >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }; }
 
@@ -48,8 +38,8 @@ updown)
     done
     up_median=$(printf '%s\n' "${ups[@]}" | median)
     down_median=$(printf '%s\n' "${downs[@]}" | median)
-    printf 'pulumi up (2 clusters):      median %.1f s over %d runs (%s)\n' "$up_median" "$runs" "${ups[*]}"
-    printf 'pulumi destroy (2 clusters): median %.1f s over %d runs (%s)\n' "$down_median" "$runs" "${downs[*]}"
+    printf 'pulumi up (%d clusters):      median %.1f s over %d runs (%s)\n' "$n" "$up_median" "$runs" "${ups[*]}"
+    printf 'pulumi destroy (%d clusters): median %.1f s over %d runs (%s)\n' "$n" "$down_median" "$runs" "${downs[*]}"
     ;;
 sync)
     bench_stack
@@ -61,8 +51,8 @@ sync)
         p destroy
         log "run $i: every istiod reported every peer synced ${syncs[-1]} s after pulumi up"
     done
-    printf 'pulumi up to all peers synced (2 clusters, istiod started after up): median %.1f s over %d runs (%s)\n' \
-        "$(printf '%s\n' "${syncs[@]}" | median)" "$runs" "${syncs[*]}"
+    printf 'pulumi up to all peers synced (%d clusters, istiod started after up): median %.1f s over %d runs (%s)\n' \
+        "$n" "$(printf '%s\n' "${syncs[@]}" | median)" "$runs" "${syncs[*]}"
     ;;
 e2e)
     cold_root=$(mktemp -d "${TMPDIR:-/tmp}/istio-mc-cold.XXXXXX")

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The benchmark's "program" contender: this project's Pulumi program, as a user runs it, on the stack
+# `bench` of the scratch project <work>/project (test/e2e/lib.sh: e2e_link_project, e2e_pulumi_env).
+#   program.sh init <work> <n> <test app: true|false>
+#       writes the stack config (cluster1 .. cluster<n> under <work> on network1 .. network<n>, mesh ID
+#       mesh1, the official charts from ISTIO_CHARTS_DIR, no traffic verification) and creates the stack
+#   program.sh up <work> <n> [event log]   pulumi up, writing Pulumi's event log if a path is given
+#   program.sh preview <work> <n>          pulumi preview that must find no change
+#   program.sh diff <work> <n>             pulumi preview --diff of the stack with meshId mesh2 instead
+#   program.sh down <work> <n>             pulumi destroy
+set -euo pipefail
+(($# >= 3)) || { echo "usage: $0 init|up|preview|diff|down <work> <n> ..." >&2; exit 2; }
+action=$1 work=$2 n=$3
+project="$work/project"
+stack_file="$project/Pulumi.bench.yaml"
+pulumi_bench() { pulumi "$@" --stack bench --cwd "$project" --non-interactive; }
+
+init() { # <test app>
+    local k server
+    {
+        echo "config:"
+        echo "  istio-multicluster:meshId: mesh1"
+        echo "  istio-multicluster:clusters:"
+        for ((k = 1; k <= n; k++)); do
+            # The loopback API servers are set explicitly: the program refuses to take them from the kubeconfigs.
+            server=$(sed -n 's/^ *server: //p' "$work/cluster$k/admin.kubeconfig")
+            echo "    - { name: cluster$k, network: network$k, kubeconfig: $work/cluster$k/admin.kubeconfig, apiServer: $server }"
+        done
+        echo "  istio-multicluster:istio: { version: \"$(sed -n 's/^version: //p' "$ISTIO_CHARTS_DIR/base/Chart.yaml")\", chartRepo: $ISTIO_CHARTS_DIR }"
+        echo "  istio-multicluster:workloads: { awaitReady: false }"
+        echo "  istio-multicluster:testApp: { enabled: $1 }"
+        echo "  istio-multicluster:verify: { enabled: false }"
+    } >"$stack_file"
+    pulumi stack init bench --cwd "$project" --non-interactive
+}
+
+case "$action" in
+init) (($# == 4)) || { echo "usage: $0 init <work> <n> true|false" >&2; exit 2; }; init "$4" ;;
+up)
+    # --event-log is one of the flags Pulumi shows only with PULUMI_DEBUG_COMMANDS.
+    PULUMI_DEBUG_COMMANDS=true pulumi_bench up --yes ${4:+--event-log "$4"}
+    ;;
+preview) pulumi_bench preview --expect-no-changes ;;
+diff)
+    # A one-key change, from a copy of the stack file so that the stack itself keeps mesh1.
+    sed 's/^\(  istio-multicluster:meshId:\) mesh1$/\1 mesh2/' "$stack_file" >"$work/Pulumi.bench-mesh2.yaml"
+    pulumi_bench preview --diff --config-file "$work/Pulumi.bench-mesh2.yaml"
+    ;;
+down) pulumi_bench destroy --yes ;;
+*) echo "usage: $0 init|up|preview|diff|down <work> <n> ..." >&2; exit 2 ;;
+esac
