@@ -5,6 +5,11 @@
 #                     runs (default 5).
 #   sync:             seconds from the end of `pulumi up` until a real istiod started in each cluster
 #                     reports every other cluster synced, median over $BENCH_RUNS runs.
+#   compare:          for each cluster count in $BENCH_CLUSTERS (default "2 3 4"), the program against
+#                     the manual procedure of Istio's guides and against the floor (test/e2e/bench/),
+#                     $BENCH_RUNS runs each in rotating order: set-up and teardown times and their
+#                     ratios, the program's previews, its peak memory and where its `pulumi up` spends
+#                     its time.
 #   e2e:              wall time of `npm run test:e2e` cold (empty build caches: what a fresh machine
 #                     pays) and warm (caches kept), and their ratio.
 #   sizes:            size of each binary the e2e toolchain builds (built first if not cached).
@@ -26,6 +31,72 @@ bench_stack() {
     bash test/e2e/bench/program.sh init "$work" "$n" "${1:-true}" >&2
 }
 p() { pulumi "$@" --stack bench --cwd "$project" --non-interactive --yes >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }; }
+
+# One step of a contender of `compare` (test/e2e/bench/<contender>.sh <step> <work> <n>), timed into
+# $results; its output goes to a log, shown if it fails.
+compare_step() { # <contender> <step>
+    local t0 t1
+    t0=$(now)
+    bash "test/e2e/bench/$1.sh" "$2" "$work" "$n" >"$work/$1-$2.log" 2>&1 || {
+        tail -40 "$work/$1-$2.log" >&2
+        log "run $run: $1 $2 failed"
+        return 1
+    }
+    t1=$(now)
+    printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$run" "$(elapsed "$t0" "$t1")" >>"$results"
+}
+
+# The program's `pulumi up`, timed like compare_step, watched by watchUp.js (memory, event log).
+compare_program_up() {
+    local t0 t1 pid watcher status=0
+    t0=$(now)
+    bash test/e2e/bench/program.sh up "$work" "$n" "$work/events-$run.jsonl" >"$work/program-up.log" 2>&1 &
+    pid=$!
+    node build/test/e2e/bench/watchUp.js "$pid" "$t0" "$work/events-$run.jsonl" "$work/watch-$run.json" &
+    watcher=$!
+    wait "$pid" || status=$?
+    t1=$(now)
+    wait "$watcher"
+    if ((status != 0)); then
+        tail -40 "$work/program-up.log" >&2
+        log "run $run: program up failed"
+        return 1
+    fi
+    printf 'program\tup\t%s\t%s\n' "$run" "$(elapsed "$t0" "$t1")" >>"$results"
+}
+
+# set-up, then (for the program) both previews, then teardown, then the check that nothing is left.
+compare_contender() { # <contender>
+    if [[ $1 == program ]]; then
+        compare_program_up
+        compare_step program preview
+        compare_step program diff
+    else
+        compare_step "$1" up
+    fi
+    compare_step "$1" down
+    node build/test/e2e/bench/leftovers.js check "$work" "$n" || {
+        log "run $run: $1 down left the API servers changed"
+        return 1
+    }
+    log "run $run: $1 done"
+}
+
+# All runs for one cluster count (E2E_CLUSTER_COUNT), on control planes of their own; prints the report.
+compare_clusters() {
+    local contenders=(program procedure floor) c
+    bench_stack false
+    e2e_helm
+    results="$work/results.tsv"
+    bash test/e2e/bench/floor.sh render "$work" "$n" >"$work/floor-render.log" 2>&1 || { cat "$work/floor-render.log" >&2; return 1; }
+    node build/test/e2e/bench/leftovers.js snapshot "$work" "$n"
+    for ((run = 1; run <= runs; run++)); do
+        for ((c = 0; c < ${#contenders[@]}; c++)); do
+            compare_contender "${contenders[(run - 1 + c) % ${#contenders[@]}]}"
+        done
+    done
+    node build/test/e2e/bench/report.js "$n" "$results" "$work"
+}
 
 case "$mode" in
 updown)
@@ -54,6 +125,13 @@ sync)
     printf 'pulumi up to all peers synced (%d clusters, istiod started after up): median %.1f s over %d runs (%s)\n' \
         "$n" "$(printf '%s\n' "${syncs[@]}" | median)" "$runs" "${syncs[*]}"
     ;;
+compare)
+    rm -rf build && npx tsc -p tsconfig.test.json
+    for n in ${BENCH_CLUSTERS:-2 3 4}; do
+        # A subshell per cluster count: its control planes and work directory go when it ends.
+        (E2E_CLUSTER_COUNT=$n compare_clusters)
+    done
+    ;;
 e2e)
     cold_root=$(mktemp -d "${TMPDIR:-/tmp}/istio-mc-cold.XXXXXX")
     trap 'chmod -R u+w "$cold_root" 2>/dev/null; rm -rf "$cold_root"' EXIT
@@ -75,7 +153,7 @@ sizes)
     done
     ;;
 *)
-    echo "usage: npm run bench [-- updown|sync|e2e|sizes]" >&2
+    echo "usage: npm run bench [-- updown|sync|compare|e2e|sizes]" >&2
     exit 2
     ;;
 esac

@@ -1,0 +1,179 @@
+/**
+ * For `npm run bench -- compare`: watches one `pulumi up`, the process tree under <root pid> (the
+ * contender script), until the root is gone, then writes <output> (a WatchedUp as JSON):
+ *  - the peak of the summed resident memory (VmRSS) of every process under the root (the pulumi CLI,
+ *    its language host, the node program and the provider plugins), sampled every 100 ms from /proc,
+ *    and what each executable held at that peak;
+ *  - the events of Pulumi's event log (`pulumi up --event-log <file>`), each stamped with the time it
+ *    appeared in the file, polled every 5 ms: Pulumi's own timestamps are whole seconds. The CLI writes
+ *    the log once for the preview and then again, truncated, for the update; each event has its phase.
+ *   node build/test/e2e/bench/watchUp.js <root pid> <start, seconds since the epoch> <event log> <output>
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export interface StampedEvent {
+    /** Milliseconds since the epoch when the event appeared in the log. */
+    readonly t: number;
+    /** 0 for the preview, 1 for the update. */
+    readonly phase: number;
+    /** The event's kind: preludeEvent, resourcePreEvent, resOutputsEvent, summaryEvent, ... */
+    readonly kind: string;
+    readonly urn?: string;
+    readonly type?: string;
+    readonly op?: string;
+    /** A custom resource (or provider), as opposed to a component. */
+    readonly custom?: boolean;
+}
+
+export interface WatchedUp {
+    /** When the contender script started, milliseconds since the epoch. */
+    readonly startMs: number;
+    readonly peakRssBytes: number;
+    readonly peakByExecutable: Record<string, number>;
+    readonly events: StampedEvent[];
+}
+
+/** Reads the event log as the CLI appends to it, and notices when it starts over. */
+class EventLogTail {
+    readonly events: StampedEvent[] = [];
+    constructor(private readonly eventLog: string) {}
+    private fd: number | undefined;
+    private offset = 0;
+    private pending = Buffer.alloc(0);
+    private phase = 0;
+    private lastSequence = -1;
+
+    poll(): void {
+        if (this.fd === undefined) {
+            try {
+                this.fd = fs.openSync(this.eventLog, "r");
+            } catch {
+                return; // not written yet
+            }
+        }
+        const size = fs.fstatSync(this.fd).size;
+        if (size < this.offset) {
+            this.startOver();
+        }
+        const chunk = Buffer.alloc(size - this.offset);
+        const read = fs.readSync(this.fd, chunk, 0, chunk.length, this.offset);
+        this.offset += read;
+        this.pending = Buffer.concat([this.pending, chunk.subarray(0, read)]);
+        const t = Date.now();
+        for (let end = this.pending.indexOf(10); end >= 0; end = this.pending.indexOf(10)) {
+            const line = this.pending.subarray(0, end).toString("utf8");
+            this.pending = this.pending.subarray(end + 1);
+            let event: any;
+            try {
+                event = JSON.parse(line);
+            } catch {
+                event = undefined;
+            }
+            // Truncated and already written past where this reader was: read the new log from its start.
+            if (event?.sequence !== this.lastSequence + 1) {
+                this.startOver();
+                this.poll();
+                return;
+            }
+            this.lastSequence = event.sequence;
+            this.record(event, t);
+        }
+    }
+
+    private startOver(): void {
+        this.phase++;
+        this.offset = 0;
+        this.pending = Buffer.alloc(0);
+        this.lastSequence = -1;
+    }
+
+    private record(event: any, t: number): void {
+        const kind = Object.keys(event).find((k) => k !== "sequence" && k !== "timestamp")!;
+        if (kind === "diagnosticEvent" || kind === "stdoutEvent") {
+            return;
+        }
+        const metadata = event[kind]?.metadata;
+        const state = metadata?.new ?? metadata?.old;
+        this.events.push({ t, phase: this.phase, kind, urn: metadata?.urn, type: metadata?.type, op: metadata?.op, custom: state?.custom });
+    }
+}
+
+/** The summed VmRSS of every process under the root, by executable. */
+class MemorySampler {
+    peak = 0;
+    peakByExecutable: Record<string, number> = {};
+    private readonly names = new Map<number, string>();
+    constructor(private readonly root: number) {}
+
+    sample(): void {
+        const children = new Map<number, number[]>();
+        for (const entry of fs.readdirSync("/proc")) {
+            if (!/^\d+$/.test(entry)) continue;
+            const stat = readProc(Number(entry), "stat");
+            if (!stat) continue;
+            const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+            children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+        }
+        const byExecutable: Record<string, number> = {};
+        let total = 0;
+        for (let queue = [...(children.get(this.root) ?? [])]; queue.length > 0; ) {
+            const pid = queue.shift()!;
+            queue = queue.concat(children.get(pid) ?? []);
+            const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readProc(pid, "status") ?? "")?.[1] ?? 0) * 1024;
+            const name = this.name(pid);
+            byExecutable[name] = (byExecutable[name] ?? 0) + rss;
+            total += rss;
+        }
+        if (total > this.peak) {
+            this.peak = total;
+            this.peakByExecutable = byExecutable;
+        }
+    }
+
+    private name(pid: number): string {
+        if (!this.names.has(pid)) {
+            this.names.set(pid, path.basename((readProc(pid, "cmdline") ?? "").split("\0")[0] || "?"));
+        }
+        return this.names.get(pid)!;
+    }
+}
+
+function readProc(pid: number, file: string): string | undefined {
+    try {
+        return fs.readFileSync(`/proc/${pid}/${file}`, "utf8");
+    } catch {
+        return undefined; // the process has ended
+    }
+}
+
+/** Gone, or ended and not yet reaped by the benchmark. */
+function ended(pid: number): boolean {
+    const stat = readProc(pid, "stat");
+    return !stat || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+}
+
+function main(): void {
+    const [root, start, eventLog, output] = process.argv.slice(2);
+    const tail = new EventLogTail(eventLog);
+    const memory = new MemorySampler(Number(root));
+    const polling = setInterval(() => tail.poll(), 5);
+    const sampling = setInterval(() => {
+        if (!ended(Number(root))) {
+            memory.sample();
+            return;
+        }
+        clearInterval(polling);
+        clearInterval(sampling);
+        tail.poll();
+        const watched: WatchedUp = {
+            startMs: Number(start) * 1000,
+            peakRssBytes: memory.peak,
+            peakByExecutable: memory.peakByExecutable,
+            events: tail.events,
+        };
+        fs.writeFileSync(output, JSON.stringify(watched));
+    }, 100);
+}
+
+main();
