@@ -61,6 +61,8 @@ e2e_stop_clusters() {
     for cluster in "${E2E_CLUSTERS[@]}"; do
         bash test/e2e/controlplane/controlplane.sh stop "$work/$cluster" >&2 || true
     done
+    # Plugins and programs that outlived a killed pulumi CLI (the fault suite kills some) run from here.
+    pkill -KILL -f "$work/" 2>/dev/null || true
 }
 
 # A Pulumi CLI that works offline, with its state and plugins under $1.

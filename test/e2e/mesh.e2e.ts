@@ -8,38 +8,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
+import { admin, apiServer, CLUSTERS, inHarness, projectDir, stackConfig, work } from "./e2eStack";
 import { allObjects, getJson, isGone, kubectl, mustKubectl, mustRun, run, waitFor } from "./kube";
 import { LocalMesh } from "./localMesh";
 import { ProjectStack } from "./projectStack";
 
-const work = process.env.E2E_WORK!;
-const projectDir = process.env.E2E_PROJECT!;
-const CLUSTERS = ["cluster1", "cluster2"] as const;
-const admin = (cluster: string) => path.join(work, cluster, "admin.kubeconfig");
 const READER = "system:serviceaccount:istio-system:istio-reader-service-account";
 const HELLOWORLD = "helloworld.sample.svc.cluster.local";
-/** The official charts (test/e2e/toolchain/build-istio.sh), as an air-gapped site would hold them. */
-const chartsDir = process.env.ISTIO_CHARTS_DIR!;
-/** The version the charts themselves carry (a development build of Istio names none of its own). */
-const chartVersion = (yaml.load(fs.readFileSync(path.join(chartsDir ?? "", "base", "Chart.yaml"), "utf8")) as any)?.version;
-const apiServer = (cluster: string) => (yaml.load(fs.readFileSync(admin(cluster), "utf8")) as any).clusters[0].cluster.server;
 /**
  * What istiod writes into every namespace it manages (all but kube-public and kube-node-lease) and
  * nothing removes where the namespace outlives the mesh (README: Destroy).
  */
 const LEFT_BY_ISTIOD = ["default", "kube-system"].flatMap((ns) => [`configmaps ${ns}/istio-ca-crl`, `configmaps ${ns}/istio-ca-root-cert`]);
-
-function stackConfig(meshId: string, networks: readonly string[] = ["network1", "network2"]): Record<string, unknown> {
-    return {
-        meshId,
-        // The API servers listen on loopback, which the program refuses to take from a kubeconfig; said
-        // explicitly, it is kept (with a warning), as every istiod of this test runs on this host.
-        clusters: CLUSTERS.map((name, i) => ({ name, network: networks[i], kubeconfig: admin(name), apiServer: apiServer(name) })),
-        istio: { version: chartVersion, chartRepo: chartsDir },
-        workloads: { awaitReady: false },
-        verify: { enabled: false },
-    };
-}
 
 interface SuppliedCa {
     rootCert: string;
@@ -96,7 +76,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
     };
 
     before(async () => {
-        assert.ok(work && fs.existsSync(admin("cluster1")) && chartsDir, "run this through test/e2e/run.sh");
+        assert.ok(inHarness(), "run this through test/e2e/run.sh");
         for (const cluster of CLUSTERS) {
             beforeUp[cluster] = allObjects(admin(cluster));
         }
