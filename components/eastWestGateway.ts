@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { chartLocation, IstioCharts, mergeValues } from "./helmValues";
 
 export const EAST_WEST_GATEWAY = "istio-eastwestgateway";
-const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
+export const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
 
 export interface EastWestGatewayArgs {
     readonly provider: k8s.Provider;

@@ -1,8 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { EAST_WEST_SELECTOR } from "./eastWestGateway";
 
-/** The east-west gateway pods, as the gateway chart labels them (see eastWestGateway.ts). */
-const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
 const ISTIOD_HOST = "istiod.istio-system.svc.cluster.local";
 
 export interface IstiodExposureArgs {
