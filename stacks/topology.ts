@@ -31,8 +31,6 @@ export interface ClusterPlan {
     readonly role: Role;
     /** The cluster whose istiod serves this one: itself for a primary, its primary for a remote. */
     readonly controlPlane: string;
-    /** Remotes whose control plane this primary is. */
-    readonly remotes: readonly string[];
     /**
      * The east-west gateway: none; `network` (the gateway chart only); or `network-and-services`, which
      * also exposes the mesh's services on 15443 (the `cross-network-gateway`). A remote's gateway serves
@@ -72,10 +70,9 @@ export function impliedTopology(clusters: readonly ClusterRole[]): Topology {
 export function planMesh(clusters: readonly ClusterRole[]): MeshPlan {
     const multiNetwork = new Set(clusters.map((c) => c.network)).size > 1;
     const plans = clusters.map((c): ClusterPlan => {
-        const remotes = clusters.filter((r) => r.role === "remote" && r.primary === c.name).map((r) => r.name);
-        const exposesIstiod = remotes.length > 0;
+        const exposesIstiod = clusters.some((r) => r.role === "remote" && r.primary === c.name);
         const eastWestGateway = multiNetwork ? (c.role === "primary" ? "network-and-services" : "network") : exposesIstiod ? "network" : "none";
-        return { name: c.name, network: c.network, role: c.role, controlPlane: c.primary ?? c.name, remotes, eastWestGateway, exposesIstiod };
+        return { name: c.name, network: c.network, role: c.role, controlPlane: c.primary ?? c.name, eastWestGateway, exposesIstiod };
     });
     const remoteSecrets = clusters.flatMap((source) =>
         clusters.filter((target) => target !== source && target.role === "primary").map((target) => ({ source: source.name, target: target.name })),
