@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { chartLocation, IstioCharts, mergeValues } from "./helmValues";
 
 export const EAST_WEST_GATEWAY = "istio-eastwestgateway";
-const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
+export const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
 
 export interface EastWestGatewayArgs {
     readonly provider: k8s.Provider;
@@ -11,10 +11,17 @@ export interface EastWestGatewayArgs {
     readonly namespace: pulumi.Input<string>;
     readonly istio: IstioCharts;
     /**
-     * istiod's release (installed after istio-base and its CRDs): the gateway pod gets its proxy from
-     * istiod's injector, and istiod's webhook validates the Gateway.
+     * What the gateway pod needs to get its proxy from an injector: istiod's release (installed after
+     * istio-base and its CRDs), whose webhook also validates the Gateway; on a remote, also what lets its
+     * primary's istiod inject it (the remote secret in the primary, istiod exposed on the primary's gateway).
      */
-    readonly istiod: pulumi.Resource;
+    readonly injector: pulumi.Resource[];
+    /**
+     * Whether this cluster also exposes the mesh's services to the other networks (`cross-network-gateway`).
+     * A primary's does; a remote's gateway serves what its primary exposes, and on one network a primary's
+     * gateway only exposes istiod to its remotes.
+     */
+    readonly exposeServices: boolean;
     /**
      * An address the other networks reach this gateway on without a load balancer (a kind node): the
      * Service gets it as an external IP, which istiod announces as the network's gateway. Without it the
@@ -25,13 +32,15 @@ export interface EastWestGatewayArgs {
 }
 
 /**
- * The east-west gateway of one network, from the official `gateway` chart, and the Gateway that
- * exposes every `*.local` service on port 15443 with AUTO_PASSTHROUGH so the other networks can reach
- * this cluster's workloads over mTLS.
+ * The east-west gateway of one network, from the official `gateway` chart, and (when it exposes
+ * services) the Gateway that exposes every `*.local` service on port 15443 with AUTO_PASSTHROUGH so the
+ * other networks can reach this cluster's workloads over mTLS.
  */
 export class EastWestGateway extends pulumi.ComponentResource {
     readonly release: k8s.helm.v3.Release;
-    readonly gateway: k8s.apiextensions.CustomResource;
+    readonly gateway: k8s.apiextensions.CustomResource | undefined;
+    /** The gateway's Service as `<namespace>/<name>` (the chart names it `name`, the release's name too), known once installed. */
+    readonly service: pulumi.Output<string>;
 
     constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:istio:EastWestGateway", name, {}, opts);
@@ -55,10 +64,11 @@ export class EastWestGateway extends pulumi.ComponentResource {
                 ),
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, dependsOn: [args.istiod] },
+            { ...childOpts, dependsOn: args.injector },
         );
+        this.service = pulumi.interpolate`${this.release.status.namespace}/${this.release.status.name}`;
 
-        this.gateway = new k8s.apiextensions.CustomResource(
+        this.gateway = !args.exposeServices ? undefined : new k8s.apiextensions.CustomResource(
             `${name}-cross-network-gateway`,
             {
                 apiVersion: "networking.istio.io/v1",
@@ -82,8 +92,8 @@ export class EastWestGateway extends pulumi.ComponentResource {
                     ],
                 },
             },
-            { ...childOpts, dependsOn: [args.istiod] },
+            { ...childOpts, dependsOn: args.injector },
         );
-        this.registerOutputs({});
+        this.registerOutputs({ service: this.service });
     }
 }

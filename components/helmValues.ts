@@ -69,3 +69,36 @@ export function chartLocation(source: ChartSource, chart: IstioChart): ChartLoca
 function login(credentials: ChartCredentials | undefined): { username?: string; password?: pulumi.Output<string> } {
     return credentials ? { username: credentials.username, password: pulumi.secret(credentials.password) } : {};
 }
+
+/**
+ * The part a cluster plays in the control plane. A primary runs istiod; one that serves remotes also
+ * manages them. A remote runs no istiod: its webhooks and its proxies reach its primary's istiod at
+ * `discoveryAddress`, the address of the primary's east-west gateway.
+ */
+export type ControlPlaneRole =
+    | { readonly type: "primary"; readonly servesRemotes: boolean }
+    | { readonly type: "remote"; readonly primary: string; readonly discoveryAddress: pulumi.Input<string> };
+
+/** The `base` chart's values for a role, from Istio's primary-remote guides (Helm: `--set profile=remote` on a remote). */
+export function baseRoleValues(role: ControlPlaneRole): Values {
+    return role.type === "remote" ? { profile: "remote" } : {};
+}
+
+/**
+ * The `istiod` chart's values for a role, as Istio's primary-remote guides install it with Helm. A primary
+ * with remotes sets `global.externalIstiod`, so its istiod also manages the remotes whose `istio-system`
+ * names it in `topology.istio.io/controlPlaneClusters`. A remote is installed in the `remote` profile
+ * (no istiod; a Service and EndpointSlice `istiod` pointing at `remotePilotAddress`, and an injection
+ * webhook whose path tells the primary's injector the remote's cluster and network), with
+ * `global.configCluster`, as the guides' Helm steps set it.
+ */
+export function istiodRoleValues(role: ControlPlaneRole, clusterName: string, network: string): Values {
+    if (role.type === "primary") {
+        return role.servesRemotes ? { global: { externalIstiod: true } } : {};
+    }
+    return {
+        profile: "remote",
+        global: { remotePilotAddress: role.discoveryAddress, configCluster: true },
+        istiodRemote: { injectionPath: `/inject/cluster/${clusterName}/net/${network}` },
+    };
+}

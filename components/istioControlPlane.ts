@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./baseChartTransforms";
-import { chartLocation, IstioCharts, mergeValues } from "./helmValues";
+import { baseRoleValues, chartLocation, ControlPlaneRole, IstioCharts, istiodRoleValues, mergeValues } from "./helmValues";
 import { ClusterCaBundle } from "./meshTrust";
 
 export const ISTIO_NAMESPACE = "istio-system";
@@ -10,6 +10,7 @@ export interface IstioControlPlaneArgs {
     readonly provider: k8s.Provider;
     readonly clusterName: string;
     readonly network: string;
+    readonly role: ControlPlaneRole;
     readonly meshId: string;
     readonly trustDomain: string;
     readonly istio: IstioCharts;
@@ -28,9 +29,10 @@ export interface IstioControlPlaneArgs {
 }
 
 /**
- * Istio as a primary cluster of a multi-cluster mesh: the `istio-system` namespace labelled with the
- * cluster's network (created, or an existing one adopted), the `cacerts` Secret from the shared root of
- * trust, and the `base` and `istiod` charts with the mesh ID, cluster name, network and trust domain.
+ * Istio in one cluster of a multi-cluster mesh: the `istio-system` namespace labelled with the cluster's
+ * network (created, or an existing one adopted), the `cacerts` Secret from the shared root of trust, and
+ * the `base` and `istiod` charts with the mesh ID, cluster name, network and trust domain, for a primary
+ * or, in the `remote` profile, for a remote (then the namespace names its primary).
  */
 export class IstioControlPlane extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
@@ -42,7 +44,12 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         const childOpts = { parent: this, provider: args.provider };
         const { istio } = args;
 
-        const metadata = { name: ISTIO_NAMESPACE, labels: { "topology.istio.io/network": args.network } };
+        const metadata = {
+            name: ISTIO_NAMESPACE,
+            labels: { "topology.istio.io/network": args.network },
+            // The istiod that manages this remote: it patches the remote's webhooks and writes its ConfigMaps.
+            ...(args.role.type === "remote" ? { annotations: { "topology.istio.io/controlPlaneClusters": args.role.primary } } : {}),
+        };
         // An adopted namespace is labelled by server-side apply under the patch's own field manager;
         // deleting the patch gives up that label and nothing else. A label another manager set to a
         // different value is a conflict that stops `pulumi up` (not forced: the network would be wrong).
@@ -77,7 +84,12 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 version: istio.version,
                 namespace: this.namespace,
                 values: mergeValues(
-                    { defaultRevision: "default", base: { enableCRDTemplates: true }, global: { istioNamespace: ISTIO_NAMESPACE } },
+                    {
+                        defaultRevision: "default",
+                        base: { enableCRDTemplates: true },
+                        global: { istioNamespace: ISTIO_NAMESPACE },
+                        ...baseRoleValues(args.role),
+                    },
                     istio.values.base,
                 ),
                 skipAwait: !args.awaitWorkloads,
@@ -94,15 +106,18 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 version: istio.version,
                 namespace: this.namespace,
                 values: mergeValues(
-                    {
-                        global: {
-                            meshID: args.meshId,
-                            multiCluster: { clusterName: args.clusterName },
-                            network: args.network,
-                            hub: args.istioHub,
+                    mergeValues(
+                        {
+                            global: {
+                                meshID: args.meshId,
+                                multiCluster: { clusterName: args.clusterName },
+                                network: args.network,
+                                hub: args.istioHub,
+                            },
+                            meshConfig: { trustDomain: args.trustDomain },
                         },
-                        meshConfig: { trustDomain: args.trustDomain },
-                    },
+                        istiodRoleValues(args.role, args.clusterName, args.network),
+                    ),
                     istio.values.istiod,
                 ),
                 skipAwait: !args.awaitWorkloads,

@@ -2,7 +2,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { buildTokenKubeconfig } from "./kubeconfig";
 
-/** Created by the istio-base chart; the istiod chart grants it cluster-wide read access. */
+/**
+ * Created by the istio-base chart; the istiod chart grants it cluster-wide read access, and in the remote
+ * profile also what the managing primary's istiod writes there (webhook certificates, ConfigMaps).
+ */
 export const ISTIO_READER_SERVICE_ACCOUNT = "istio-reader-service-account";
 
 /** One end of the exchange: a cluster, its provider and its istio-system namespace. */

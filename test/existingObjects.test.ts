@@ -4,7 +4,13 @@ import { deployMesh } from "../stacks/mesh";
 import { parseStackConfig, StackConfig } from "../stacks/config";
 import { fakeState } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks } from "./harness/mockRuntime";
-import { THREE_CLUSTERS_TWO_NETWORKS, TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
+import {
+    PRIMARY_REMOTE_ONE_NETWORK,
+    SIX_CLUSTERS_MIXED,
+    THREE_CLUSTERS_TWO_NETWORKS,
+    TWO_CLUSTERS_ONE_NETWORK,
+    TWO_CLUSTERS_TWO_NETWORKS,
+} from "./harness/scenarios";
 
 /** `east` already has istio-system (its platform team's), as its config entry says; `west` is fresh. */
 function eastHasIstioSystem(): StackConfig {
@@ -43,8 +49,25 @@ describe("a cluster whose istio-system already exists", () => {
     });
 });
 
+describe("a remote whose istio-system already exists", () => {
+    it("has istio-system labelled and annotated with its primary by a patch, which destroy takes back", async () => {
+        const [east, west] = PRIMARY_REMOTE_ONE_NETWORK.clusters;
+        const config = parseStackConfig({ ...PRIMARY_REMOTE_ONE_NETWORK, clusters: [east, { ...west, existingIstioNamespace: true }] }).config;
+        const { resources } = await runWithMocks(() => deployMesh(config), fakeState);
+        const [patch, ...others] = named(resources, "west-istio-system");
+        assert.equal(others.length, 0);
+        assert.equal(patch.type, "kubernetes:core/v1:NamespacePatch");
+        assert.deepEqual(patch.inputs.metadata, {
+            name: "istio-system",
+            labels: { "topology.istio.io/network": "net1" },
+            annotations: { "topology.istio.io/controlPlaneClusters": "east" },
+        });
+        assert.ok(named(resources, "west-istiod")[0].dependencies.includes(patch.urn));
+    });
+});
+
 describe("objects that may already exist on a real cluster", () => {
-    const scenarios = { TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS, THREE_CLUSTERS_TWO_NETWORKS };
+    const scenarios = { TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS, THREE_CLUSTERS_TWO_NETWORKS, PRIMARY_REMOTE_ONE_NETWORK, SIX_CLUSTERS_MIXED };
     for (const [title, raw] of Object.entries(scenarios)) {
         it(`are created, never patched, forced or upserted (${title})`, async () => {
             const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(raw).config), fakeState);

@@ -279,7 +279,14 @@ for (const scenario of SCENARIOS) {
             );
             assert.deepEqual(
                 summaries,
-                scenario.clusters.map((name) => ({ name, network: scenario.networks[name], apiServer: scenario.apiServers[name], istioVersion: config.istio.version })),
+                scenario.clusters.map((name) => ({
+                    name,
+                    network: scenario.networks[name],
+                    role: "primary",
+                    controlPlane: name,
+                    apiServer: scenario.apiServers[name],
+                    istioVersion: config.istio.version,
+                })),
             );
             const verification = await valueOf(outputs.verification!);
             assert.deepEqual(verification.map((v) => v.cluster), [...scenario.clusters]);
