@@ -8,4 +8,4 @@ source test/e2e/lib.sh
 
 e2e_setup istio-mc-e2e
 rm -rf build && npx tsc -p tsconfig.test.json
-node --test --test-concurrency=1 build/test/e2e/mesh.e2e.js
+node --test --test-concurrency=1 build/test/e2e/mesh.e2e.js build/test/e2e/primaryRemote.e2e.js
