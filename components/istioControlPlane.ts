@@ -51,15 +51,20 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             : new k8s.core.v1.Namespace(`${name}-istio-system`, { metadata }, childOpts);
         this.namespace = namespace.metadata.name;
 
+        // As `data`, not `stringData`: the provider takes an existing object over by server-side apply
+        // (see Cluster), and only fields the apply names are checked for conflicts. A site's own `cacerts`
+        // owns its `data`, so different certificates there stop `pulumi up` with a conflict instead of
+        // being overwritten (the API server would merge `stringData` over them without one); the same
+        // certificates, as a `pulumi up` interrupted here leaves them, are taken over.
         const cacerts = new k8s.core.v1.Secret(
             `${name}-cacerts`,
             {
                 metadata: { name: "cacerts", namespace: this.namespace },
-                stringData: {
-                    "ca-cert.pem": args.ca.caCert,
-                    "ca-key.pem": args.ca.caKey,
-                    "root-cert.pem": args.ca.rootCert,
-                    "cert-chain.pem": args.ca.certChain,
+                data: {
+                    "ca-cert.pem": args.ca.caCert.apply(base64),
+                    "ca-key.pem": args.ca.caKey.apply(base64),
+                    "root-cert.pem": args.ca.rootCert.apply(base64),
+                    "cert-chain.pem": args.ca.certChain.apply(base64),
                 },
             },
             childOpts,
@@ -113,3 +118,5 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         this.registerOutputs({ namespace: this.namespace });
     }
 }
+
+const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");

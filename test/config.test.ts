@@ -319,9 +319,9 @@ describe("stack config validation", () => {
         assert.equal(error, undefined);
         assert.equal(resources.filter((r) => r.type.startsWith("tls:")).length, 0, "no CA is generated");
         const cacerts = resources.find((r) => r.name === "cluster1-cacerts")!;
-        assert.equal(cacerts.inputs.stringData["ca-key.pem"], PEM_KEY);
-        assert.equal(cacerts.inputs.stringData["root-cert.pem"], PEM_CERT);
-        assert.ok(cacerts.secretInputs.has("stringData"));
+        assert.equal(Buffer.from(cacerts.inputs.data["ca-key.pem"], "base64").toString(), PEM_KEY);
+        assert.equal(Buffer.from(cacerts.inputs.data["root-cert.pem"], "base64").toString(), PEM_CERT);
+        assert.ok(cacerts.secretInputs.has("data"));
     });
 
     it("accepts the embedded dev stack's config (Pulumi.dev.yaml) and fills in the defaults", async () => {

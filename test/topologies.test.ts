@@ -89,6 +89,9 @@ const SCENARIOS: Scenario[] = [
     },
 ];
 
+/** A Secret's `data`, decoded. */
+const decoded = (data: Record<string, string>) => Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+
 const byName = (resources: RecordedResource[], name: string) => {
     const found = resources.find((r) => r.name === name);
     assert.ok(found, `no resource named ${name}`);
@@ -229,7 +232,8 @@ for (const scenario of SCENARIOS) {
                 const cacerts = byName(resources, `${cluster}-cacerts`);
                 assert.equal(cacerts.inputs.metadata.name, "cacerts");
                 assert.equal(cacerts.inputs.metadata.namespace, "istio-system");
-                const files = cacerts.inputs.stringData;
+                const files = decoded(cacerts.inputs.data);
+                assert.equal(cacerts.inputs.stringData, undefined, "cacerts is given as data, whose owner a server-side apply checks");
                 assert.deepEqual(Object.keys(files).sort(), ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
                 assert.equal(files["root-cert.pem"], rootCert);
                 assert.match(files["ca-cert.pem"], new RegExp(`mesh-trust-${cluster}-ca-cert issued by mesh-trust-root-cert`));
@@ -261,7 +265,7 @@ for (const scenario of SCENARIOS) {
 
         it("keeps keys, tokens and kubeconfigs secret", async () => {
             for (const cluster of scenario.clusters) {
-                assert.ok(byName(resources, `${cluster}-cacerts`).secretInputs.has("stringData"));
+                assert.ok(byName(resources, `${cluster}-cacerts`).secretInputs.has("data"));
                 assert.ok(byName(resources, `${cluster}-k8s`).secretInputs.has("kubeconfig"));
                 const verification = byName(resources, `${cluster}-verify`);
                 assert.ok(verification.secretInputs.has("stdin"), "the verification gets the kubeconfig as a secret");

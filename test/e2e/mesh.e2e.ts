@@ -357,13 +357,13 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
         await project.stack.preview({ expectNoChanges: true });
     });
 
-    it("replaces the generated CA with a supplied one: the tls resources go, cacerts are replaced", async () => {
+    it("replaces the generated CA with a supplied one: the tls resources go, cacerts are updated in place", async () => {
         const supplied = makeCa();
         await project.stack.setConfig("istio-multicluster:ca", { value: JSON.stringify(supplied), secret: true });
         const preview = await project.stack.preview({ diff: true });
         assert.deepEqual(
             Object.fromEntries(Object.entries(preview.changeSummary).filter(([op]) => op !== "same")),
-            { delete: 8, replace: 2 }, // the kubernetes provider replaces a Secret whose data changes
+            { delete: 8, update: 2 }, // enableSecretMutable: the Secret is not deleted and created again
         );
         const up = await project.stack.up();
         assert.equal(up.outputs.rootCert.value, supplied.rootCert);
