@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartLocation, IstioCharts, mergeValues } from "./helmValues";
+import { chartLocation, IstioCharts, mergeValues, renderingDigest } from "./helmValues";
 
 export const EAST_WEST_GATEWAY = "istio-eastwestgateway";
 const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
@@ -11,7 +11,7 @@ export interface EastWestGatewayArgs {
     readonly namespace: pulumi.Input<string>;
     readonly istio: IstioCharts;
     /**
-     * istiod's release (installed after istio-base and its CRDs): the gateway pod gets its proxy from
+     * istiod's chart (installed after istio-base and its CRDs): the gateway pod gets its proxy from
      * istiod's injector, and istiod's webhook validates the Gateway.
      */
     readonly istiod: pulumi.Resource;
@@ -30,7 +30,9 @@ export interface EastWestGatewayArgs {
  * this cluster's workloads over mTLS.
  */
 export class EastWestGateway extends pulumi.ComponentResource {
-    readonly release: k8s.helm.v3.Release;
+    readonly chart: k8s.helm.v4.Chart;
+    /** Changes whenever the gateway's objects are rendered from another chart version or other values. */
+    readonly chartDigest: pulumi.Output<string>;
     readonly gateway: k8s.apiextensions.CustomResource;
 
     constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -40,23 +42,26 @@ export class EastWestGateway extends pulumi.ComponentResource {
         const service = args.externalAddress
             ? { type: "ClusterIP", externalIPs: [args.externalAddress] }
             : { type: "LoadBalancer" };
-        this.release = new k8s.helm.v3.Release(
+        // `networkGateway` makes the chart add the network label, ISTIO_META_REQUESTED_NETWORK_VIEW and the
+        // ports 15021, 15443, 15012 and 15017.
+        const values = mergeValues(
+            { name: EAST_WEST_GATEWAY, networkGateway: args.network, labels: { ...EAST_WEST_SELECTOR, app: EAST_WEST_GATEWAY }, service },
+            args.istio.values.gateway,
+        );
+        // One resource per object, like istiod's chart (see IstioControlPlane), under the same release name.
+        this.chart = new k8s.helm.v4.Chart(
             `${name}-${EAST_WEST_GATEWAY}`,
             {
                 name: EAST_WEST_GATEWAY,
                 ...chartLocation(args.istio.chartSource, "gateway"),
                 version: args.istio.version,
                 namespace: args.namespace,
-                // `networkGateway` makes the chart add the network label, ISTIO_META_REQUESTED_NETWORK_VIEW
-                // and the ports 15021, 15443, 15012 and 15017.
-                values: mergeValues(
-                    { name: EAST_WEST_GATEWAY, networkGateway: args.network, labels: { ...EAST_WEST_SELECTOR, app: EAST_WEST_GATEWAY }, service },
-                    args.istio.values.gateway,
-                ),
+                values,
                 skipAwait: !args.awaitWorkloads,
             },
             { ...childOpts, dependsOn: [args.istiod] },
         );
+        this.chartDigest = renderingDigest("gateway", args.istio.version, values);
 
         this.gateway = new k8s.apiextensions.CustomResource(
             `${name}-cross-network-gateway`,
@@ -84,6 +89,6 @@ export class EastWestGateway extends pulumi.ComponentResource {
             },
             { ...childOpts, dependsOn: [args.istiod] },
         );
-        this.registerOutputs({});
+        this.registerOutputs({ chartDigest: this.chartDigest });
     }
 }
