@@ -325,14 +325,15 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
             await project.stack.preview({ expectNoChanges: true });
         });
 
-        it("drops a cluster whose remote secret is deleted out of band, and takes it back after pulumi up --refresh", async () => {
+        it("drops a cluster whose remote secret is deleted out of band, and takes it back at the next pulumi up, which refreshes first", async () => {
             const [istiod1] = istiods;
             mustKubectl(admin("cluster1"), ["delete", "secret", "istio-remote-secret-cluster2", "-n", "istio-system"]);
             await waitFor("cluster1 drops cluster2", 60, async () => {
                 const clusters: any[] = await istiod1.debug("clusterz");
                 return !clusters.some((c) => c.id === "cluster2");
             });
-            const up = await project.stack.up({ refresh: true });
+            // No --refresh: Pulumi.yaml has every preview and up refresh first.
+            const up = await project.stack.up();
             assert.equal(up.summary.resourceChanges?.create, 1, JSON.stringify(up.summary.resourceChanges));
             await waitFor("cluster1 takes cluster2 back", 60, async () => {
                 const clusters: any[] = await istiod1.debug("clusterz");
