@@ -419,4 +419,21 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
             assert.ok(isGone(admin(cluster), ["namespace", "istio-system"]));
         }
     });
+
+    it("stops preview and up naming a cluster whose API server does not answer, creating nothing in the other", async () => {
+        const unreachable = await ProjectStack.create("e2e-unreachable", projectDir);
+        // cluster2's kubeconfig, pointing at a loopback port nothing listens on.
+        const kubeconfig = yaml.load(fs.readFileSync(admin("cluster2"), "utf8")) as any;
+        kubeconfig.clusters[0].cluster.server = "https://127.0.0.1:1";
+        const file = path.join(work, "cluster2-unreachable.kubeconfig");
+        fs.writeFileSync(file, yaml.dump(kubeconfig), { mode: 0o600 });
+        const valid = stackConfig("mesh1") as { clusters: Record<string, unknown>[] };
+        unreachable.writeConfig({ ...valid, clusters: [valid.clusters[0], { ...valid.clusters[1], kubeconfig: file }] });
+        const expected = /Cannot reach the API server of 1 cluster; stopped before changing anything:\s+- cluster2 at https:\/\/127\.0\.0\.1:1: connection refused \(ECONNREFUSED\)/;
+        await assert.rejects(unreachable.stack.preview(), (err: Error) => expected.test(err.message));
+        await assert.rejects(unreachable.stack.up(), (err: Error) => expected.test(err.message));
+        const resources = (await unreachable.stack.exportStack()).deployment.resources ?? [];
+        assert.deepEqual(resources.filter((r: any) => r.type !== "pulumi:pulumi:Stack"), []);
+        assert.ok(isGone(admin("cluster1"), ["namespace", "istio-system"]));
+    });
 });
