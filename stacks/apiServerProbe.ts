@@ -1,5 +1,6 @@
 import * as http from "http";
 import * as https from "https";
+import * as tls from "tls";
 import { ApiServerConnection } from "../components/kubeconfig";
 
 /** Why a connection failed, by Node's error code; TLS failures are told apart by their own codes. */
@@ -29,7 +30,7 @@ export function probeApiServer(connection: ApiServerConnection, timeoutMs: numbe
         const options: https.RequestOptions = {
             method: "GET",
             headers: { Accept: "application/json", ...(connection.authorization ? { Authorization: connection.authorization } : {}) },
-            ca: connection.ca,
+            ca: connection.ca ?? systemCertificateAuthorities(),
             cert: connection.clientCertificate,
             key: connection.clientKey,
             rejectUnauthorized: !connection.insecureSkipTlsVerify,
@@ -58,6 +59,16 @@ export function probeApiServer(connection: ApiServerConnection, timeoutMs: numbe
         request.on("error", (err) => finish(describeError(err)));
         request.end();
     });
+}
+
+/**
+ * Without certificate authorities in the kubeconfig, client-go trusts the system's store (a company CA
+ * installed there, say), where Node would trust only the CAs it bundles. `getCACertificates` came with
+ * Node 22.15; before it, and with an empty store, Node's own stay.
+ */
+function systemCertificateAuthorities(): string[] | undefined {
+    const system = tls.getCACertificates?.("system") ?? [];
+    return system.length > 0 ? system : undefined;
 }
 
 /** What an answer says about the server: undefined when it is a Kubernetes API server that took the credentials. */

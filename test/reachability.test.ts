@@ -105,6 +105,11 @@ describe("probing an API server with a kubeconfig's CA and credentials", () => {
             await probe({ server: `https://127.0.0.1:${port}`, cluster: otherCa }),
             "TLS: self-signed certificate in certificate chain (SELF_SIGNED_CERT_IN_CHAIN)",
         );
+        assert.equal(
+            await probe({ server: `https://127.0.0.1:${port}`, cluster: {} }),
+            "TLS: self-signed certificate in certificate chain (SELF_SIGNED_CERT_IN_CHAIN)",
+            "without a CA of its own, the kubeconfig trusts the system's, which did not sign it either",
+        );
         assert.equal(await probe({ server: `https://127.0.0.1:${port}`, cluster: { "insecure-skip-tls-verify": true } }), undefined);
     });
 
