@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartLocation, IstioCharts, mergeValues } from "./helmValues";
+import { chartLocation, IstioCharts, mergeValues, renderingDigest } from "./helmValues";
 
 export const EAST_WEST_GATEWAY = "istio-eastwestgateway";
 export const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
@@ -11,7 +11,7 @@ export interface EastWestGatewayArgs {
     readonly namespace: pulumi.Input<string>;
     readonly istio: IstioCharts;
     /**
-     * What the gateway pod needs to get its proxy from an injector: istiod's release (installed after
+     * What the gateway pod needs to get its proxy from an injector: istiod's chart (installed after
      * istio-base and its CRDs), whose webhook also validates the Gateway; on a remote, also what lets its
      * primary's istiod inject it (the remote secret in the primary, istiod exposed on the primary's gateway).
      */
@@ -37,9 +37,11 @@ export interface EastWestGatewayArgs {
  * other networks can reach this cluster's workloads over mTLS.
  */
 export class EastWestGateway extends pulumi.ComponentResource {
-    readonly release: k8s.helm.v3.Release;
+    readonly chart: k8s.helm.v4.Chart;
+    /** Changes whenever the gateway's objects are rendered from another chart version or other values. */
+    readonly chartDigest: pulumi.Output<string>;
     readonly gateway: k8s.apiextensions.CustomResource | undefined;
-    /** The gateway's Service as `<namespace>/<name>` (the chart names it `name`, the release's name too), known once installed. */
+    /** The gateway's Service as `<namespace>/<name>` (the chart names it after the `name` value). */
     readonly service: pulumi.Output<string>;
 
     constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -49,24 +51,27 @@ export class EastWestGateway extends pulumi.ComponentResource {
         const service = args.externalAddress
             ? { type: "ClusterIP", externalIPs: [args.externalAddress] }
             : { type: "LoadBalancer" };
-        this.release = new k8s.helm.v3.Release(
+        // `networkGateway` makes the chart add the network label, ISTIO_META_REQUESTED_NETWORK_VIEW and the
+        // ports 15021, 15443, 15012 and 15017.
+        const values = mergeValues(
+            { name: EAST_WEST_GATEWAY, networkGateway: args.network, labels: { ...EAST_WEST_SELECTOR, app: EAST_WEST_GATEWAY }, service },
+            args.istio.values.gateway,
+        );
+        // One resource per object, like istiod's chart (see IstioControlPlane), under the same release name.
+        this.chart = new k8s.helm.v4.Chart(
             `${name}-${EAST_WEST_GATEWAY}`,
             {
                 name: EAST_WEST_GATEWAY,
                 ...chartLocation(args.istio.chartSource, "gateway"),
                 version: args.istio.version,
                 namespace: args.namespace,
-                // `networkGateway` makes the chart add the network label, ISTIO_META_REQUESTED_NETWORK_VIEW
-                // and the ports 15021, 15443, 15012 and 15017.
-                values: mergeValues(
-                    { name: EAST_WEST_GATEWAY, networkGateway: args.network, labels: { ...EAST_WEST_SELECTOR, app: EAST_WEST_GATEWAY }, service },
-                    args.istio.values.gateway,
-                ),
+                values,
                 skipAwait: !args.awaitWorkloads,
             },
             { ...childOpts, dependsOn: args.injector },
         );
-        this.service = pulumi.interpolate`${this.release.status.namespace}/${this.release.status.name}`;
+        this.chartDigest = renderingDigest("gateway", args.istio.version, values);
+        this.service = pulumi.interpolate`${args.namespace}/${EAST_WEST_GATEWAY}`;
 
         this.gateway = !args.exposeServices ? undefined : new k8s.apiextensions.CustomResource(
             `${name}-cross-network-gateway`,
@@ -94,6 +99,6 @@ export class EastWestGateway extends pulumi.ComponentResource {
             },
             { ...childOpts, dependsOn: args.injector },
         );
-        this.registerOutputs({ service: this.service });
+        this.registerOutputs({ chartDigest: this.chartDigest, service: this.service });
     }
 }

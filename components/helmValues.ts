@@ -1,12 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import * as path from "path";
 
 type Values = Record<string, unknown>;
 
 export type IstioChart = "base" | "istiod" | "gateway";
 
-/** Basic-auth login to a private chart mirror; the password only ever reaches the Release as a secret. */
+/** Basic-auth login to a private chart mirror; the password only ever reaches the Chart as a secret. */
 export interface ChartCredentials {
     readonly username: string;
     readonly password: string;
@@ -44,13 +45,13 @@ export function mergeValues(base: Values, override: Values): Values {
     return merged;
 }
 
-type ChartLocation = Pick<k8s.helm.v3.ReleaseArgs, "chart" | "repositoryOpts">;
+type ChartLocation = Pick<k8s.helm.v4.ChartArgs, "chart" | "repositoryOpts">;
 
 /**
- * Where a Release finds an Istio chart. The kubernetes provider treats a chart as OCI only when its name
+ * Where a Chart finds an Istio chart. The kubernetes provider treats a chart as OCI only when its name
  * is the full `oci://` reference, and then ignores `repositoryOpts.repo`; since 4.27 it logs in to the
  * registry with `repositoryOpts.username`/`password` (pulumi-kubernetes#3661). Helm needs an exact
- * version to pull from a registry, which every Release gets.
+ * version to pull from a registry, which every Chart gets.
  */
 export function chartLocation(source: ChartSource, chart: IstioChart): ChartLocation {
     switch (source.type) {
@@ -101,4 +102,18 @@ export function istiodRoleValues(role: ControlPlaneRole, clusterName: string, ne
         global: { remotePilotAddress: role.discoveryAddress, configCluster: true },
         istiodRemote: { injectionPath: `/inject/cluster/${clusterName}/net/${network}` },
     };
+}
+
+/**
+ * A digest of what a chart's objects are rendered from: the chart, its version and its values (Outputs
+ * resolved). It changes exactly when the rendered objects may change, which is what a Helm release's
+ * revision counted.
+ */
+export function renderingDigest(chart: IstioChart, version: string, values: pulumi.Input<Values>): pulumi.Output<string> {
+    return pulumi.output(values).apply((resolved) => createHash("sha256").update(canonicalJson({ chart, version, values: resolved })).digest("hex"));
+}
+
+/** JSON with every object's keys sorted, so that equal values give equal text. */
+function canonicalJson(value: unknown): string {
+    return JSON.stringify(value, (_, v) => (isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
 }

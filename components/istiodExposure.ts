@@ -8,9 +8,11 @@ export interface IstiodExposureArgs {
     /** The primary's provider. */
     readonly provider: k8s.Provider;
     readonly namespace: pulumi.Input<string>;
-    /** The primary's istiod release: its webhook validates the Gateway and the VirtualService. */
+    /** The primary's istiod chart: its webhook validates the Gateway and the VirtualService. */
     readonly istiod: pulumi.Resource;
-    /** The primary's east-west gateway Service, `<namespace>/<name>`, known once the gateway is installed. */
+    /** The primary's east-west gateway chart, which makes the Service the remotes reach istiod through. */
+    readonly gatewayChart: pulumi.Resource;
+    /** That Service, `<namespace>/<name>`. */
     readonly gatewayService: pulumi.Input<string>;
 }
 
@@ -50,7 +52,7 @@ export class IstiodExposure extends pulumi.ComponentResource {
 
     constructor(name: string, args: IstiodExposureArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:istio:IstiodExposure", name, {}, opts);
-        const childOpts = { parent: this, provider: args.provider, dependsOn: [args.istiod] };
+        const childOpts = { parent: this, provider: args.provider, dependsOn: [args.istiod, args.gatewayChart] };
         // Deleted in the background, like the cross-network Gateway: istiod may be gone (its webhook failing
         // closed) by the time these are deleted.
         const metadata = (objectName: string) => ({
@@ -94,12 +96,12 @@ export class IstiodExposure extends pulumi.ComponentResource {
             childOpts,
         );
 
-        // Read, not created: the Service is the gateway chart's. Its ID is unknown until the chart is
-        // installed, so a first preview skips the read instead of failing on a Service that is not there yet.
-        const service = k8s.core.v1.Service.get(`${name}-eastwest-service`, args.gatewayService, { parent: this, provider: args.provider });
-        this.address = pulumi
-            .all([args.gatewayService, service.spec, service.status, this.virtualService.id])
-            .apply(([id, spec, status]) => externalAddressOf({ spec, status }, id));
+        // Read, not created: the Service is the gateway chart's. The read waits for the VirtualService, made
+        // after the chart: its uid is unknown until it exists, so a first preview skips the read instead of
+        // failing on a Service that is not there yet.
+        const serviceId = pulumi.all([args.gatewayService, this.virtualService.metadata.uid]).apply(([id]) => id);
+        const service = k8s.core.v1.Service.get(`${name}-eastwest-service`, serviceId, { parent: this, provider: args.provider });
+        this.address = pulumi.all([serviceId, service.spec, service.status]).apply(([id, spec, status]) => externalAddressOf({ spec, status }, id));
         this.registerOutputs({ address: this.address });
     }
 }

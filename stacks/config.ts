@@ -69,22 +69,34 @@ export class ConfigError extends Error {
     }
 }
 
-/** A config value as a message shows it: abbreviated, and never multi-line text (a kubeconfig, a PEM key) or a secret. */
-function describeValue(value: unknown, secret: boolean): string {
-    if (secret) {
+/**
+ * How a message shows a value: `abbreviated` to 60 characters; a `path` (a file or directory) whole,
+ * since its end is what tells it apart; a `secret` not at all. Multi-line text (a kubeconfig, a PEM key)
+ * is never shown.
+ */
+type Shown = "abbreviated" | "path" | "secret";
+
+/** A value given where a path goes that is one (a kubeconfig in one line of JSON is not, and holds credentials). */
+const isPathLike = (value: unknown) => typeof value === "string" && !/^\s*[{[]/.test(value);
+
+/** A config value as a message shows it. */
+function describeValue(value: unknown, shown: Shown): string {
+    if (shown === "secret") {
         return "a value that is not shown (it is a secret)";
     }
     const text = JSON.stringify(value, (_, v) => (typeof v === "string" && v.includes("\n") ? "<multi-line text, not shown>" : v)) ?? String(value);
-    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+    return text.length > 60 && !(shown === "path" && isPathLike(value)) ? `${text.slice(0, 57)}...` : text;
 }
 
 /** What follows the key in a problem: the value (or that it is missing) and what is allowed. */
-function problem(value: unknown, allowed: string, secret = false): string {
-    return `${value === undefined ? "missing" : `got ${describeValue(value, secret)}`}; expected ${allowed}`;
+function problem(value: unknown, allowed: string, shown: Shown = "abbreviated"): string {
+    return `${value === undefined ? "missing" : `got ${describeValue(value, shown)}`}; expected ${allowed}`;
 }
 
 /** The error option of a schema: a value it refuses is reported with `allowed`. */
-const expects = (allowed: string, secret = false) => ({ error: (issue: { input?: unknown }) => problem(issue.input, allowed, secret) });
+const expects = (allowed: string, shown: Shown = "abbreviated") => ({
+    error: (issue: { input?: unknown }) => problem(issue.input, allowed, shown),
+});
 
 /** For rules: reports `text` (what follows the key) at `path`, relative to the object the rule is on. */
 function report(ctx: z.RefinementCtx<unknown>, path: PropertyKey[], text: string): void {
@@ -101,9 +113,9 @@ function onceValid(...keys: string[]) {
 }
 
 /** A string matching `pattern`, or any non-empty string. */
-function text(allowed: string, pattern?: RegExp, secret = false) {
-    const s = z.string(expects(allowed, secret));
-    return pattern ? s.regex(pattern, expects(allowed, secret)) : s.min(1, expects(allowed, secret));
+function text(allowed: string, pattern?: RegExp, shown: Shown = "abbreviated") {
+    const s = z.string(expects(allowed, shown));
+    return pattern ? s.regex(pattern, expects(allowed, shown)) : s.min(1, expects(allowed, shown));
 }
 
 /** An object with exactly these keys: any other key is reported as a typo. */
@@ -121,8 +133,8 @@ function section<T extends z.ZodRawShape>(shape: T) {
 function secretSection<T extends z.ZodRawShape>(shape: T) {
     const keys = Object.keys(shape).join(", ");
     return z
-        .object(shape, expects(`an object with the keys ${keys}`, true))
-        .catchall(z.unknown().refine(() => false, expects(`no such key (allowed keys: ${keys})`, true)))
+        .object(shape, expects(`an object with the keys ${keys}`, "secret"))
+        .catchall(z.unknown().refine(() => false, expects(`no such key (allowed keys: ${keys})`, "secret")))
         .meta({ secret: true, additionalProperties: false });
 }
 
@@ -242,14 +254,18 @@ const cluster = section({
         }
         const content = kubeconfigContent(c.kubeconfig);
         if (content === undefined) {
-            return report(ctx, ["kubeconfig"], problem(c.kubeconfig, "an existing kubeconfig file, or the kubeconfig's YAML content"));
+            return report(ctx, ["kubeconfig"], problem(c.kubeconfig, "an existing kubeconfig file, or the kubeconfig's YAML content", "path"));
         }
         let server: string;
         try {
             server = kubeconfigServer(content, c.context);
         } catch (err) {
             const key = c.context === undefined ? "kubeconfig" : "context";
-            return report(ctx, [key], problem(c[key], `a kubeconfig context with a server; the kubeconfig ${(err as Error).message}`));
+            return report(
+                ctx,
+                [key],
+                problem(c[key], `a kubeconfig context with a server; the kubeconfig ${(err as Error).message}`, key === "kubeconfig" ? "path" : "abbreviated"),
+            );
         }
         if (c.apiServer === undefined && isLoopback(server)) {
             report(
@@ -391,7 +407,7 @@ const istio = section({
         .default(DEFAULT_ISTIO_VERSION)
         .meta({ description: "the Istio chart version, `MAJOR.MINOR.PATCH`" }),
     chartRepo: text(CHART_REPO_ALLOWED)
-        .refine((s) => REPO_URL.test(s) || (fs.existsSync(s) && fs.statSync(s).isDirectory()), expects(CHART_REPO_ALLOWED))
+        .refine((s) => REPO_URL.test(s) || (fs.existsSync(s) && fs.statSync(s).isDirectory()), expects(CHART_REPO_ALLOWED, "path"))
         .default(OFFICIAL_ISTIO_CHART_REPO)
         .transform((s): ChartSource =>
             OCI_URL.test(s) ? { type: "oci", url: s } : REPO_URL.test(s) ? { type: "repository", url: s } : { type: "directory", path: s },
@@ -402,7 +418,7 @@ const istio = section({
         }),
     chartCredentials: secretSection({
         username: text("the mirror's user name").meta({ description: "the mirror's user name" }),
-        password: text("the mirror's password", undefined, /* never shown in a message */ true).meta({ secret: true, description: "its password" }),
+        password: text("the mirror's password", undefined, "secret").meta({ secret: true, description: "its password" }),
     })
         .optional()
         .meta({
@@ -486,7 +502,7 @@ const ca = section({
             z.string().meta({ title: "cluster" }),
             section({
                 cert: text("a PEM certificate signed by ca.rootCert", PEM_CERT).meta({ secret: true, description: "the cluster's intermediate CA certificate" }),
-                key: text("a PEM private key", PEM_KEY, /* never shown in a message */ true).meta({ secret: true, description: "its private key" }),
+                key: text("a PEM private key", PEM_KEY, "secret").meta({ secret: true, description: "its private key" }),
             }),
             expects("an object with one {cert, key} entry per cluster"),
         )

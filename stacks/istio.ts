@@ -70,6 +70,7 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
                 provider: clusterNamed(primary.name).provider,
                 namespace: plane.namespace,
                 istiod: plane.istiod,
+                gatewayChart: gateways.get(primary.name)!.chart,
                 gatewayService: gateways.get(primary.name)!.service,
             });
             exposures.set(primary.name, exposure);
@@ -85,7 +86,7 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
             const from = clusterNamed(source);
             const to = clusterNamed(target);
             const secret = new RemoteSecret(`${source}-to-${target}`, {
-                source: { name: source, provider: from.provider, namespace: planes.get(source)!.namespace, apiServer: from.apiServer, istioRelease: planes.get(source)!.istiod },
+                source: { name: source, provider: from.provider, namespace: planes.get(source)!.namespace, apiServer: from.apiServer, istiod: planes.get(source)!.istiod },
                 target: { name: target, provider: to.provider, namespace: planes.get(target)!.namespace },
             });
             return [`${source}-to-${target}`, secret] as const;

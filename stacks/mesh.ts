@@ -48,7 +48,7 @@ export function deployMesh(config: StackConfig): MeshOutputs {
         const meshReady = [
             ...planes.map((p) => p.istiod),
             ...remoteSecrets.map((r) => r.secret),
-            ...gateways.map((g) => g.release),
+            ...gateways.map((g) => g.chart),
             ...exposures.flatMap((e) => [e.gateway, e.virtualService]),
         ];
         const apps = clusters.map(
@@ -67,10 +67,13 @@ export function deployMesh(config: StackConfig): MeshOutputs {
         );
         if (config.verify.enabled) {
             const expectedVersions = [...new Set(clusters.map((_, i) => helloworldVersionFor(i)))];
-            // Upgrades of the charts, new remote secrets and changed app specs run the check again.
+            // Upgrades of the charts, new remote secrets and changed app specs run the check again. The charts
+            // count by what their objects are rendered from, as a Helm release's revision did: the objects'
+            // own metadata would miss a change to the mesh config (a ConfigMap has no generation) or, with
+            // resourceVersion, change on every status write, which the refresh before each run reads.
             const triggers = [
-                ...planes.map((p) => p.istiod.status.revision),
-                ...gateways.map((g) => g.release.status.revision),
+                ...planes.map((p) => p.istiodDigest),
+                ...gateways.map((g) => g.chartDigest),
                 ...remoteSecrets.map((r) => r.secret.metadata.uid),
                 ...apps.flatMap((a) => [a.helloworld.metadata.generation, a.curl.metadata.generation]),
             ];

@@ -48,6 +48,9 @@ const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n
 const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
 
 const MIRROR = { username: "mirror-user", password: "mirror-password" };
+/** Longer than the 60 characters a value is cut to in a problem. */
+const LONG_MISSING_PATH = "/home/platform-team/clusters/production/eu-west-1/kubeconfigs/admin.yaml";
+const ONE_LINE_KUBECONFIG = JSON.stringify({ apiVersion: "v1", kind: "Config", users: [{ name: "admin", user: { token: "s3cr3t-admin-token" } }] });
 
 /** `secret`: the top-level keys set with `pulumi config set --secret`. */
 const CASES: { title: string; values: Record<string, unknown>; secret?: string[]; problems: string[] }[] = [
@@ -100,6 +103,32 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
         title: "a kubeconfig file that does not exist",
         values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: "/no/such/kubeconfig" }] },
         problems: [`clusters[1].kubeconfig: got "/no/such/kubeconfig"; expected an existing kubeconfig file, or the kubeconfig's YAML content`],
+    },
+    {
+        title: "a kubeconfig path longer than a value is shown, in full",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: LONG_MISSING_PATH }] },
+        problems: [`clusters[1].kubeconfig: got "${LONG_MISSING_PATH}"; expected an existing kubeconfig file, or the kubeconfig's YAML content`],
+    },
+    {
+        title: "a long value that is not a path, cut short",
+        values: { ...VALID, meshId: "m".repeat(70) },
+        problems: [
+            `meshId: got "${"m".repeat(56)}...; expected a DNS-1123 label (lowercase letters, digits and '-', 1-63 characters, starting and ending with a letter or digit), e.g. "mesh1"`,
+        ],
+    },
+    {
+        title: "a kubeconfig in one line of JSON (taken for a path), cut short as it holds credentials",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: ONE_LINE_KUBECONFIG }] },
+        problems: [
+            `clusters[1].kubeconfig: got ${JSON.stringify(ONE_LINE_KUBECONFIG).slice(0, 57)}...; expected an existing kubeconfig file, or the kubeconfig's YAML content`,
+        ],
+    },
+    {
+        title: "a chart directory path longer than a value is shown, in full",
+        values: { ...VALID, istio: { chartRepo: LONG_MISSING_PATH } },
+        problems: [
+            `istio.chartRepo: got "${LONG_MISSING_PATH}"; expected a Helm repository URL (https://, http:// or oci://) or an existing directory holding the base, istiod and gateway charts`,
+        ],
     },
     {
         title: "a context the kubeconfig does not have",
@@ -378,9 +407,9 @@ describe("stack config validation", () => {
         assert.equal(error, undefined);
         assert.equal(resources.filter((r) => r.type.startsWith("tls:")).length, 0, "no CA is generated");
         const cacerts = resources.find((r) => r.name === "cluster1-cacerts")!;
-        assert.equal(cacerts.inputs.stringData["ca-key.pem"], PEM_KEY);
-        assert.equal(cacerts.inputs.stringData["root-cert.pem"], PEM_CERT);
-        assert.ok(cacerts.secretInputs.has("stringData"));
+        assert.equal(Buffer.from(cacerts.inputs.data["ca-key.pem"], "base64").toString(), PEM_KEY);
+        assert.equal(Buffer.from(cacerts.inputs.data["root-cert.pem"], "base64").toString(), PEM_CERT);
+        assert.ok(cacerts.secretInputs.has("data"));
     });
 
     it("accepts the embedded dev stack's config (Pulumi.dev.yaml) and fills in the defaults", async () => {

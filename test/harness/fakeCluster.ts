@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 /**
  * What the providers would return for our resources, made up but shaped like the real thing: the
  * token controller's data in service-account-token Secrets, kind's kubeconfig and node address, PEM
- * blocks from the TLS provider, Helm release status, an installed gateway's Service as a read finds it,
+ * blocks from the TLS provider, an installed gateway's Service as a read finds it,
  * and the verification's JSON.
  */
 
@@ -78,11 +78,11 @@ export function fakeState(args: pulumi.runtime.MockResourceArgs): Record<string,
             return { certPem: pem("CERTIFICATE", `${name} self-signed with ${inputs.privateKeyPem.split("\n")[1]}`) };
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { certPem: pem("CERTIFICATE", `${name} issued by ${inputs.caCertPem.split("\n")[1]}`) };
-        case "kubernetes:helm.sh/v3:Release":
+        case "kubernetes:helm.sh/v4:Chart":
             if (inputs.values?.service) {
                 gatewayServices.set(`${clusterOfProvider(args.provider)}/${inputs.namespace}/${inputs.name}`, inputs.values.service);
             }
-            return { status: { name: inputs.name, namespace: inputs.namespace, revision: 1, status: "deployed" } };
+            return {};
         default:
             return type.startsWith("kubernetes:") && inputs.metadata ? { metadata: { ...inputs.metadata, uid: `${name}-uid`, generation: 1 } } : {};
     }
