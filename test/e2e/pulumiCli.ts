@@ -76,17 +76,18 @@ export class PulumiCli {
         child.stderr.on("data", (chunk) => (output += chunk));
 
         let struckAt: number | undefined;
-        let eventsRead = 0;
+        let offset = 0;
+        let partial = "";
         const strikeIfDue = () => {
             if (!interruption || struckAt !== undefined || child.pid === undefined) {
                 return;
             }
-            const lines = fs.existsSync(eventLog) ? fs.readFileSync(eventLog, "utf8").split("\n") : [];
-            // The last line may still be being written.
-            const complete = lines.slice(0, -1);
-            const events: (EngineEvent | undefined)[] = complete.slice(eventsRead).map((line) => JSON.parse(line));
-            eventsRead = complete.length;
-            for (const event of [...events, undefined]) {
+            // Only what was appended since the last look; the last line may still be being written.
+            const appended = fs.existsSync(eventLog) ? readFrom(eventLog, offset) : Buffer.alloc(0);
+            offset += appended.length;
+            const lines = (partial + appended.toString("utf8")).split("\n");
+            partial = lines.pop()!;
+            for (const event of [...lines.map((line): EngineEvent => JSON.parse(line)), undefined]) {
                 if (interruption.at(event, elapsed())) {
                     struckAt = elapsed();
                     interruption.strike(child.pid);
@@ -113,5 +114,17 @@ export class PulumiCli {
             throw new Error(`pulumi ${args.join(" ")} exited ${result.code}\n${result.output}`);
         }
         return result;
+    }
+}
+
+function readFrom(file: string, offset: number): Buffer {
+    const fd = fs.openSync(file, "r");
+    try {
+        const size = fs.fstatSync(fd).size;
+        const buffer = Buffer.alloc(Math.max(0, size - offset));
+        fs.readSync(fd, buffer, 0, buffer.length, offset);
+        return buffer;
+    } finally {
+        fs.closeSync(fd);
     }
 }
