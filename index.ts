@@ -1,12 +1,16 @@
 import { loadStackConfig } from "./stacks/loadConfig";
 import { deployMesh } from "./stacks/mesh";
+import { requireReachableClusters } from "./stacks/reachability";
 
 /**
- * The program. Validation comes first, so a bad config stops it before any resource is registered.
+ * The program. Validation and then the clusters' reachability come first, so a bad config or an API
+ * server that does not answer stops it before any resource is registered.
  * Exported as a function: Pulumi calls it and exports what it returns as the stack outputs.
  */
 export = async () => {
-    const mesh = deployMesh(loadStackConfig());
+    const config = loadStackConfig();
+    await requireReachableClusters(config);
+    const mesh = deployMesh(config);
     return {
         meshId: mesh.meshId,
         topology: mesh.topology,

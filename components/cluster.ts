@@ -81,7 +81,25 @@ export class Cluster extends pulumi.ComponentResource {
 
         this.provider = new k8s.Provider(
             `${name}-k8s`,
-            { kubeconfig: this.kubeconfig, context: this.context },
+            {
+                kubeconfig: this.kubeconfig,
+                context: this.context,
+                // A `pulumi up` interrupted while it creates an object (a Deployment rolling out, a token
+                // being filled in) leaves the object in the cluster but not in the state, as a pending
+                // create. By default the next run's create fails with "already exists", and every run after
+                // it; with this, the create is a server-side apply that takes the object over and the mesh
+                // converges. A field another manager owns with a different value still stops it (a
+                // conflict); README "Objects that may already exist" says what that means for each object.
+                upsertExistingObjects: true,
+                // A Secret whose data changes (`cacerts` for another CA, a remote secret for a new token
+                // or address) is updated in place instead of deleted and created again, so istiod never
+                // sees it missing. Nothing the program sets makes its Secrets immutable or changes their type,
+                // the two things that still force a replacement.
+                enableSecretMutable: true,
+                // Likewise a ConfigMap whose data changes (istiod's mesh and injector config), as Helm
+                // updates them: a running istiod never finds its mesh config gone.
+                enableConfigMapMutable: true,
+            },
             { parent: this },
         );
         this.registerOutputs({ apiServer: this.apiServer, network: this.network });

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartLocation, IstioCharts, mergeValues } from "./helmValues";
+import { chartLocation, IstioCharts, mergeValues, renderingDigest } from "./helmValues";
 
 export const EAST_WEST_GATEWAY = "istio-eastwestgateway";
-const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
+export const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
 
 export interface EastWestGatewayArgs {
     readonly provider: k8s.Provider;
@@ -11,10 +11,17 @@ export interface EastWestGatewayArgs {
     readonly namespace: pulumi.Input<string>;
     readonly istio: IstioCharts;
     /**
-     * istiod's release (installed after istio-base and its CRDs): the gateway pod gets its proxy from
-     * istiod's injector, and istiod's webhook validates the Gateway.
+     * What the gateway pod needs to get its proxy from an injector: istiod's chart (installed after
+     * istio-base and its CRDs), whose webhook also validates the Gateway; on a remote, also what lets its
+     * primary's istiod inject it (the remote secret in the primary, istiod exposed on the primary's gateway).
      */
-    readonly istiod: pulumi.Resource;
+    readonly injector: pulumi.Resource[];
+    /**
+     * Whether this cluster also exposes the mesh's services to the other networks (`cross-network-gateway`).
+     * A primary's does; a remote's gateway serves what its primary exposes, and on one network a primary's
+     * gateway only exposes istiod to its remotes.
+     */
+    readonly exposeServices: boolean;
     /**
      * An address the other networks reach this gateway on without a load balancer (a kind node): the
      * Service gets it as an external IP, which istiod announces as the network's gateway. Without it the
@@ -25,13 +32,17 @@ export interface EastWestGatewayArgs {
 }
 
 /**
- * The east-west gateway of one network, from the official `gateway` chart, and the Gateway that
- * exposes every `*.local` service on port 15443 with AUTO_PASSTHROUGH so the other networks can reach
- * this cluster's workloads over mTLS.
+ * The east-west gateway of one network, from the official `gateway` chart, and (when it exposes
+ * services) the Gateway that exposes every `*.local` service on port 15443 with AUTO_PASSTHROUGH so the
+ * other networks can reach this cluster's workloads over mTLS.
  */
 export class EastWestGateway extends pulumi.ComponentResource {
-    readonly release: k8s.helm.v3.Release;
-    readonly gateway: k8s.apiextensions.CustomResource;
+    readonly chart: k8s.helm.v4.Chart;
+    /** Changes whenever the gateway's objects are rendered from another chart version or other values. */
+    readonly chartDigest: pulumi.Output<string>;
+    readonly gateway: k8s.apiextensions.CustomResource | undefined;
+    /** The gateway's Service as `<namespace>/<name>` (the chart names it after the `name` value). */
+    readonly service: pulumi.Output<string>;
 
     constructor(name: string, args: EastWestGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:istio:EastWestGateway", name, {}, opts);
@@ -40,25 +51,29 @@ export class EastWestGateway extends pulumi.ComponentResource {
         const service = args.externalAddress
             ? { type: "ClusterIP", externalIPs: [args.externalAddress] }
             : { type: "LoadBalancer" };
-        this.release = new k8s.helm.v3.Release(
+        // `networkGateway` makes the chart add the network label, ISTIO_META_REQUESTED_NETWORK_VIEW and the
+        // ports 15021, 15443, 15012 and 15017.
+        const values = mergeValues(
+            { name: EAST_WEST_GATEWAY, networkGateway: args.network, labels: { ...EAST_WEST_SELECTOR, app: EAST_WEST_GATEWAY }, service },
+            args.istio.values.gateway,
+        );
+        // One resource per object, like istiod's chart (see IstioControlPlane), under the same release name.
+        this.chart = new k8s.helm.v4.Chart(
             `${name}-${EAST_WEST_GATEWAY}`,
             {
                 name: EAST_WEST_GATEWAY,
                 ...chartLocation(args.istio.chartSource, "gateway"),
                 version: args.istio.version,
                 namespace: args.namespace,
-                // `networkGateway` makes the chart add the network label, ISTIO_META_REQUESTED_NETWORK_VIEW
-                // and the ports 15021, 15443, 15012 and 15017.
-                values: mergeValues(
-                    { name: EAST_WEST_GATEWAY, networkGateway: args.network, labels: { ...EAST_WEST_SELECTOR, app: EAST_WEST_GATEWAY }, service },
-                    args.istio.values.gateway,
-                ),
+                values,
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, dependsOn: [args.istiod] },
+            { ...childOpts, dependsOn: args.injector },
         );
+        this.chartDigest = renderingDigest("gateway", args.istio.version, values);
+        this.service = pulumi.interpolate`${args.namespace}/${EAST_WEST_GATEWAY}`;
 
-        this.gateway = new k8s.apiextensions.CustomResource(
+        this.gateway = !args.exposeServices ? undefined : new k8s.apiextensions.CustomResource(
             `${name}-cross-network-gateway`,
             {
                 apiVersion: "networking.istio.io/v1",
@@ -82,8 +97,8 @@ export class EastWestGateway extends pulumi.ComponentResource {
                     ],
                 },
             },
-            { ...childOpts, dependsOn: [args.istiod] },
+            { ...childOpts, dependsOn: args.injector },
         );
-        this.registerOutputs({});
+        this.registerOutputs({ chartDigest: this.chartDigest, service: this.service });
     }
 }

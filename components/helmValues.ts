@@ -1,12 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import * as path from "path";
 
 type Values = Record<string, unknown>;
 
 export type IstioChart = "base" | "istiod" | "gateway";
 
-/** Basic-auth login to a private chart mirror; the password only ever reaches the Release as a secret. */
+/** Basic-auth login to a private chart mirror; the password only ever reaches the Chart as a secret. */
 export interface ChartCredentials {
     readonly username: string;
     readonly password: string;
@@ -44,13 +45,13 @@ export function mergeValues(base: Values, override: Values): Values {
     return merged;
 }
 
-type ChartLocation = Pick<k8s.helm.v3.ReleaseArgs, "chart" | "repositoryOpts">;
+type ChartLocation = Pick<k8s.helm.v4.ChartArgs, "chart" | "repositoryOpts">;
 
 /**
- * Where a Release finds an Istio chart. The kubernetes provider treats a chart as OCI only when its name
+ * Where a Chart finds an Istio chart. The kubernetes provider treats a chart as OCI only when its name
  * is the full `oci://` reference, and then ignores `repositoryOpts.repo`; since 4.27 it logs in to the
  * registry with `repositoryOpts.username`/`password` (pulumi-kubernetes#3661). Helm needs an exact
- * version to pull from a registry, which every Release gets.
+ * version to pull from a registry, which every Chart gets.
  */
 export function chartLocation(source: ChartSource, chart: IstioChart): ChartLocation {
     switch (source.type) {
@@ -68,4 +69,51 @@ export function chartLocation(source: ChartSource, chart: IstioChart): ChartLoca
 
 function login(credentials: ChartCredentials | undefined): { username?: string; password?: pulumi.Output<string> } {
     return credentials ? { username: credentials.username, password: pulumi.secret(credentials.password) } : {};
+}
+
+/**
+ * The part a cluster plays in the control plane. A primary runs istiod; one that serves remotes also
+ * manages them. A remote runs no istiod: its webhooks and its proxies reach its primary's istiod at
+ * `discoveryAddress`, the address of the primary's east-west gateway.
+ */
+export type ControlPlaneRole =
+    | { readonly type: "primary"; readonly servesRemotes: boolean }
+    | { readonly type: "remote"; readonly primary: string; readonly discoveryAddress: pulumi.Input<string> };
+
+/** The `base` chart's values for a role, from Istio's primary-remote guides (Helm: `--set profile=remote` on a remote). */
+export function baseRoleValues(role: ControlPlaneRole): Values {
+    return role.type === "remote" ? { profile: "remote" } : {};
+}
+
+/**
+ * The `istiod` chart's values for a role, as Istio's primary-remote guides install it with Helm. A primary
+ * with remotes sets `global.externalIstiod`, so its istiod also manages the remotes whose `istio-system`
+ * names it in `topology.istio.io/controlPlaneClusters`. A remote is installed in the `remote` profile
+ * (no istiod; a Service and EndpointSlice `istiod` pointing at `remotePilotAddress`, and an injection
+ * webhook whose path tells the primary's injector the remote's cluster and network), with
+ * `global.configCluster`, as the guides' Helm steps set it.
+ */
+export function istiodRoleValues(role: ControlPlaneRole, clusterName: string, network: string): Values {
+    if (role.type === "primary") {
+        return role.servesRemotes ? { global: { externalIstiod: true } } : {};
+    }
+    return {
+        profile: "remote",
+        global: { remotePilotAddress: role.discoveryAddress, configCluster: true },
+        istiodRemote: { injectionPath: `/inject/cluster/${clusterName}/net/${network}` },
+    };
+}
+
+/**
+ * A digest of what a chart's objects are rendered from: the chart, its version and its values (Outputs
+ * resolved). It changes exactly when the rendered objects may change, which is what a Helm release's
+ * revision counted.
+ */
+export function renderingDigest(chart: IstioChart, version: string, values: pulumi.Input<Values>): pulumi.Output<string> {
+    return pulumi.output(values).apply((resolved) => createHash("sha256").update(canonicalJson({ chart, version, values: resolved })).digest("hex"));
+}
+
+/** JSON with every object's keys sorted, so that equal values give equal text. */
+function canonicalJson(value: unknown): string {
+    return JSON.stringify(value, (_, v) => (isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
 }

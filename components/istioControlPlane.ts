@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./baseChartTransforms";
-import { chartLocation, IstioCharts, mergeValues } from "./helmValues";
+import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./chartTransforms";
+import { baseRoleValues, chartLocation, ControlPlaneRole, IstioCharts, istiodRoleValues, mergeValues, renderingDigest } from "./helmValues";
 import { ClusterCaBundle } from "./meshTrust";
 
 export const ISTIO_NAMESPACE = "istio-system";
@@ -10,13 +10,14 @@ export interface IstioControlPlaneArgs {
     readonly provider: k8s.Provider;
     readonly clusterName: string;
     readonly network: string;
+    readonly role: ControlPlaneRole;
     readonly meshId: string;
     readonly trustDomain: string;
     readonly istio: IstioCharts;
     readonly ca: ClusterCaBundle;
     /** Registry for istiod's images and, through its injector, the proxies' and gateways'. */
     readonly istioHub: string;
-    /** When false, Helm does not wait for istiod's pods (API servers without nodes). */
+    /** When false, Pulumi does not wait for istiod's pods (API servers without nodes). */
     readonly awaitWorkloads: boolean;
     /** Leave Istio's CRDs (and so every Istio resource in the cluster) in place on delete. */
     readonly keepCrds: boolean;
@@ -28,21 +29,29 @@ export interface IstioControlPlaneArgs {
 }
 
 /**
- * Istio as a primary cluster of a multi-cluster mesh: the `istio-system` namespace labelled with the
- * cluster's network (created, or an existing one adopted), the `cacerts` Secret from the shared root of
- * trust, and the `base` and `istiod` charts with the mesh ID, cluster name, network and trust domain.
+ * Istio in one cluster of a multi-cluster mesh: the `istio-system` namespace labelled with the cluster's
+ * network (created, or an existing one adopted), the `cacerts` Secret from the shared root of trust, and
+ * the `base` and `istiod` charts with the mesh ID, cluster name, network and trust domain, for a primary
+ * or, in the `remote` profile, for a remote (then the namespace names its primary).
  */
 export class IstioControlPlane extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
     readonly base: k8s.helm.v4.Chart;
-    readonly istiod: k8s.helm.v3.Release;
+    readonly istiod: k8s.helm.v4.Chart;
+    /** Changes whenever istiod's objects are rendered from another chart version or other values. */
+    readonly istiodDigest: pulumi.Output<string>;
 
     constructor(name: string, args: IstioControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:istio:ControlPlane", name, {}, opts);
         const childOpts = { parent: this, provider: args.provider };
         const { istio } = args;
 
-        const metadata = { name: ISTIO_NAMESPACE, labels: { "topology.istio.io/network": args.network } };
+        const metadata = {
+            name: ISTIO_NAMESPACE,
+            labels: { "topology.istio.io/network": args.network },
+            // The istiod that manages this remote: it patches the remote's webhooks and writes its ConfigMaps.
+            ...(args.role.type === "remote" ? { annotations: { "topology.istio.io/controlPlaneClusters": args.role.primary } } : {}),
+        };
         // An adopted namespace is labelled by server-side apply under the patch's own field manager;
         // deleting the patch gives up that label and nothing else. A label another manager set to a
         // different value is a conflict that stops `pulumi up` (not forced: the network would be wrong).
@@ -51,15 +60,20 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             : new k8s.core.v1.Namespace(`${name}-istio-system`, { metadata }, childOpts);
         this.namespace = namespace.metadata.name;
 
+        // As `data`, not `stringData`: the provider takes an existing object over by server-side apply
+        // (see Cluster), and only fields the apply names are checked for conflicts. A site's own `cacerts`
+        // owns its `data`, so different certificates there stop `pulumi up` with a conflict instead of
+        // being overwritten (the API server would merge `stringData` over them without one); the same
+        // certificates, as a `pulumi up` interrupted here leaves them, are taken over.
         const cacerts = new k8s.core.v1.Secret(
             `${name}-cacerts`,
             {
                 metadata: { name: "cacerts", namespace: this.namespace },
-                stringData: {
-                    "ca-cert.pem": args.ca.caCert,
-                    "ca-key.pem": args.ca.caKey,
-                    "root-cert.pem": args.ca.rootCert,
-                    "cert-chain.pem": args.ca.certChain,
+                data: {
+                    "ca-cert.pem": args.ca.caCert.apply(base64),
+                    "ca-key.pem": args.ca.caKey.apply(base64),
+                    "root-cert.pem": args.ca.rootCert.apply(base64),
+                    "cert-chain.pem": args.ca.certChain.apply(base64),
                 },
             },
             childOpts,
@@ -77,7 +91,12 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 version: istio.version,
                 namespace: this.namespace,
                 values: mergeValues(
-                    { defaultRevision: "default", base: { enableCRDTemplates: true }, global: { istioNamespace: ISTIO_NAMESPACE } },
+                    {
+                        defaultRevision: "default",
+                        base: { enableCRDTemplates: true },
+                        global: { istioNamespace: ISTIO_NAMESPACE },
+                        ...baseRoleValues(args.role),
+                    },
                     istio.values.base,
                 ),
                 skipAwait: !args.awaitWorkloads,
@@ -85,31 +104,43 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             { ...childOpts, transforms: [retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod] },
         );
 
+        // `istiod` is rendered into one resource per object too, under the release name Helm would give
+        // it: a `pulumi up` interrupted while Helm installs a release leaves the release deployed but not in
+        // the state, and every later run fails on its name, whereas objects left behind are taken over by
+        // the next run (see Cluster). istiod patches its validator (leaveWebhooksToIstiod) and the sidecar
+        // injector's `caBundle`; the chart renders no `caBundle`, so Pulumi neither applies nor diffs it.
         // istiod reads `cacerts` only when it starts, so it must exist first (no data flows between them).
-        this.istiod = new k8s.helm.v3.Release(
+        const istiodValues = mergeValues(
+            mergeValues(
+                {
+                    global: {
+                        meshID: args.meshId,
+                        multiCluster: { clusterName: args.clusterName },
+                        network: args.network,
+                        hub: args.istioHub,
+                    },
+                    meshConfig: { trustDomain: args.trustDomain },
+                },
+                istiodRoleValues(args.role, args.clusterName, args.network),
+            ),
+            istio.values.istiod,
+        );
+        this.istiod = new k8s.helm.v4.Chart(
             `${name}-istiod`,
             {
                 name: "istiod",
                 ...chartLocation(istio.chartSource, "istiod"),
                 version: istio.version,
                 namespace: this.namespace,
-                values: mergeValues(
-                    {
-                        global: {
-                            meshID: args.meshId,
-                            multiCluster: { clusterName: args.clusterName },
-                            network: args.network,
-                            hub: args.istioHub,
-                        },
-                        meshConfig: { trustDomain: args.trustDomain },
-                    },
-                    istio.values.istiod,
-                ),
+                values: istiodValues,
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, dependsOn: [this.base, cacerts] },
+            { ...childOpts, dependsOn: [this.base, cacerts], transforms: [leaveWebhooksToIstiod] },
         );
+        this.istiodDigest = renderingDigest("istiod", istio.version, istiodValues);
 
-        this.registerOutputs({ namespace: this.namespace });
+        this.registerOutputs({ namespace: this.namespace, istiodDigest: this.istiodDigest });
     }
 }
+
+const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");

@@ -2,7 +2,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { buildTokenKubeconfig } from "./kubeconfig";
 
-/** Created by the istio-base chart; the istiod chart grants it cluster-wide read access. */
+/**
+ * Created by the istio-base chart; the istiod chart grants it cluster-wide read access, and in the remote
+ * profile also what the managing primary's istiod writes there (webhook certificates, ConfigMaps).
+ */
 export const ISTIO_READER_SERVICE_ACCOUNT = "istio-reader-service-account";
 
 /** One end of the exchange: a cluster, its provider and its istio-system namespace. */
@@ -16,8 +19,8 @@ export interface RemoteSecretArgs {
     /** The cluster to be read: the reader token is made here. */
     readonly source: RemoteSecretEnd & {
         readonly apiServer: pulumi.Input<string>;
-        /** The release that creates the reader service account and its role. */
-        readonly istioRelease: pulumi.Resource;
+        /** istiod's chart, which grants the reader service account its role (after `base` created the account). */
+        readonly istiod: pulumi.Resource;
     };
     /** The cluster whose istiod reads the source: the remote secret is stored here. */
     readonly target: RemoteSecretEnd;
@@ -52,7 +55,7 @@ export class RemoteSecret extends pulumi.ComponentResource {
                 },
                 type: "kubernetes.io/service-account-token",
             },
-            { parent: this, provider: source.provider, dependsOn: [source.istioRelease] },
+            { parent: this, provider: source.provider, dependsOn: [source.istiod] },
         );
 
         this.kubeconfig = pulumi.secret(

@@ -14,6 +14,7 @@ import * as os from "os";
 import { z } from "zod";
 import { ChartSource } from "../components/helmValues";
 import { kubeconfigServer } from "../components/kubeconfig";
+import { impliedTopology, Role, ROLES, TOPOLOGIES } from "./topology";
 
 export const CONFIG_NAMESPACE = "istio-multicluster";
 
@@ -30,7 +31,6 @@ const REPO_URL = /^(https?|oci):\/\/[^/\s]+/;
 const OCI_URL = /^oci:\/\//;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/;
 const PEM_KEY = /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----/;
-const TOPOLOGIES = ["multi-primary", "multi-primary-multi-network"] as const;
 
 /*
  * Defaults that upstream publishes (checked 2026-11). Istio retires gcr.io/istio-release,
@@ -69,22 +69,34 @@ export class ConfigError extends Error {
     }
 }
 
-/** A config value as a message shows it: abbreviated, and never multi-line text (a kubeconfig, a PEM key) or a secret. */
-function describeValue(value: unknown, secret: boolean): string {
-    if (secret) {
+/**
+ * How a message shows a value: `abbreviated` to 60 characters; a `path` (a file or directory) whole,
+ * since its end is what tells it apart; a `secret` not at all. Multi-line text (a kubeconfig, a PEM key)
+ * is never shown.
+ */
+type Shown = "abbreviated" | "path" | "secret";
+
+/** A value given where a path goes that is one (a kubeconfig in one line of JSON is not, and holds credentials). */
+const isPathLike = (value: unknown) => typeof value === "string" && !/^\s*[{[]/.test(value);
+
+/** A config value as a message shows it. */
+function describeValue(value: unknown, shown: Shown): string {
+    if (shown === "secret") {
         return "a value that is not shown (it is a secret)";
     }
     const text = JSON.stringify(value, (_, v) => (typeof v === "string" && v.includes("\n") ? "<multi-line text, not shown>" : v)) ?? String(value);
-    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+    return text.length > 60 && !(shown === "path" && isPathLike(value)) ? `${text.slice(0, 57)}...` : text;
 }
 
 /** What follows the key in a problem: the value (or that it is missing) and what is allowed. */
-function problem(value: unknown, allowed: string, secret = false): string {
-    return `${value === undefined ? "missing" : `got ${describeValue(value, secret)}`}; expected ${allowed}`;
+function problem(value: unknown, allowed: string, shown: Shown = "abbreviated"): string {
+    return `${value === undefined ? "missing" : `got ${describeValue(value, shown)}`}; expected ${allowed}`;
 }
 
 /** The error option of a schema: a value it refuses is reported with `allowed`. */
-const expects = (allowed: string, secret = false) => ({ error: (issue: { input?: unknown }) => problem(issue.input, allowed, secret) });
+const expects = (allowed: string, shown: Shown = "abbreviated") => ({
+    error: (issue: { input?: unknown }) => problem(issue.input, allowed, shown),
+});
 
 /** For rules: reports `text` (what follows the key) at `path`, relative to the object the rule is on. */
 function report(ctx: z.RefinementCtx<unknown>, path: PropertyKey[], text: string): void {
@@ -101,9 +113,9 @@ function onceValid(...keys: string[]) {
 }
 
 /** A string matching `pattern`, or any non-empty string. */
-function text(allowed: string, pattern?: RegExp, secret = false) {
-    const s = z.string(expects(allowed, secret));
-    return pattern ? s.regex(pattern, expects(allowed, secret)) : s.min(1, expects(allowed, secret));
+function text(allowed: string, pattern?: RegExp, shown: Shown = "abbreviated") {
+    const s = z.string(expects(allowed, shown));
+    return pattern ? s.regex(pattern, expects(allowed, shown)) : s.min(1, expects(allowed, shown));
 }
 
 /** An object with exactly these keys: any other key is reported as a typo. */
@@ -121,8 +133,8 @@ function section<T extends z.ZodRawShape>(shape: T) {
 function secretSection<T extends z.ZodRawShape>(shape: T) {
     const keys = Object.keys(shape).join(", ");
     return z
-        .object(shape, expects(`an object with the keys ${keys}`, true))
-        .catchall(z.unknown().refine(() => false, expects(`no such key (allowed keys: ${keys})`, true)))
+        .object(shape, expects(`an object with the keys ${keys}`, "secret"))
+        .catchall(z.unknown().refine(() => false, expects(`no such key (allowed keys: ${keys})`, "secret")))
         .meta({ secret: true, additionalProperties: false });
 }
 
@@ -197,7 +209,18 @@ const cluster = section({
                 "the `https://` URL the **other** clusters' istiod must use to reach this API server; a loopback address here (warned about) only works while every istiod runs on this host",
             "x-default": "the kubeconfig's server, unless that is a loopback address",
         }),
-    // Defaulted in withSource: a default here would show in the problems with `clusters` as if written there.
+    // role and existingIstioNamespace are defaulted in withSource: a default here would show in the
+    // problems with `clusters` as if written there.
+    role: z
+        .enum(ROLES, expects('"primary" (runs istiod) or "remote" (uses its primary\'s istiod); external control planes are not supported'))
+        .optional()
+        .meta({
+            default: "primary",
+            description: "`primary` runs istiod; `remote` runs none and is managed by the istiod of the cluster named in `primary` (see Topologies)",
+        }),
+    primary: text(DNS1123_LABEL_ALLOWED, DNS1123_LABEL)
+        .optional()
+        .meta({ description: "for a `remote` only (and required there): the name of the primary cluster whose istiod serves it" }),
     existingIstioNamespace: flag().optional().meta({
         default: false,
         description:
@@ -231,14 +254,18 @@ const cluster = section({
         }
         const content = kubeconfigContent(c.kubeconfig);
         if (content === undefined) {
-            return report(ctx, ["kubeconfig"], problem(c.kubeconfig, "an existing kubeconfig file, or the kubeconfig's YAML content"));
+            return report(ctx, ["kubeconfig"], problem(c.kubeconfig, "an existing kubeconfig file, or the kubeconfig's YAML content", "path"));
         }
         let server: string;
         try {
             server = kubeconfigServer(content, c.context);
         } catch (err) {
             const key = c.context === undefined ? "kubeconfig" : "context";
-            return report(ctx, [key], problem(c[key], `a kubeconfig context with a server; the kubeconfig ${(err as Error).message}`));
+            return report(
+                ctx,
+                [key],
+                problem(c[key], `a kubeconfig context with a server; the kubeconfig ${(err as Error).message}`, key === "kubeconfig" ? "path" : "abbreviated"),
+            );
         }
         if (c.apiServer === undefined && isLoopback(server)) {
             report(
@@ -257,15 +284,24 @@ const cluster = section({
  * A valid cluster entry as the components take it. Done once the whole config is valid, so that
  * problems with the clusters show the entries as they were written.
  */
-function withSource({ name, network, kind, kubeconfig, context, apiServer, existingIstioNamespace = false }: z.output<typeof cluster>) {
+function withSource({ name, network, role = "primary", primary, kind, kubeconfig, context, apiServer, existingIstioNamespace = false }: z.output<typeof cluster>) {
     if (kubeconfig === undefined) {
-        return { name, network, existingIstioNamespace, source: { type: "kind" as const, nodeImage: kind === true ? undefined : kind?.nodeImage } };
+        return {
+            name,
+            network,
+            role,
+            primary,
+            existingIstioNamespace,
+            source: { type: "kind" as const, nodeImage: kind === true ? undefined : kind?.nodeImage },
+        };
     }
     // The rule above has read this kubeconfig and found the server.
     const content = kubeconfigContent(kubeconfig)!;
     return {
         name,
         network,
+        role,
+        primary,
         existingIstioNamespace,
         source: { type: "existing" as const, kubeconfig: content, context, apiServer: apiServer ?? kubeconfigServer(content, context) },
     };
@@ -309,7 +345,43 @@ const clusters = z
             });
         },
         { when: (payload) => Array.isArray(payload.value) },
+    )
+    // A remote names a primary of this mesh, and a primary names none. Checked on the entries whose
+    // name, role and primary are valid, even while others have problems.
+    .superRefine(
+        (entries, ctx) => {
+            const roles = entries.map(roleOf);
+            const primaries = roles.filter((r) => r.role === "primary" && r.name !== undefined).map((r) => r.name);
+            const allowed = `the name of a primary cluster of this mesh (${primaries.join(", ") || "there is none"})`;
+            roles.forEach(({ role, primary, written }, i) => {
+                if (role === "primary" && written !== undefined) {
+                    report(ctx, [i, "primary"], problem(written, "no value for a primary cluster: only a cluster with role: remote names its primary"));
+                } else if (role === "remote" && written === undefined) {
+                    report(ctx, [i, "primary"], problem(undefined, `${allowed}: clusters[${i}] is a remote, which runs no istiod of its own`));
+                } else if (role === "remote" && primary !== undefined) {
+                    const j = roles.findIndex((r) => r.name === primary);
+                    if (j === -1) {
+                        report(ctx, [i, "primary"], problem(primary, `${allowed}; no cluster is named "${primary}"`));
+                    } else if (j === i) {
+                        report(ctx, [i, "primary"], problem(primary, `${allowed}; a remote cannot be its own primary`));
+                    } else if (roles[j].role === "remote") {
+                        report(ctx, [i, "primary"], problem(primary, `${allowed}; clusters[${j}] is a remote too, and only a primary runs the istiod a remote uses`));
+                    }
+                }
+            });
+        },
+        { when: (payload) => Array.isArray(payload.value) },
     );
+
+/** A cluster entry's name, role and primary where they are valid, and `primary` as written. */
+function roleOf(entry: unknown): { name?: string; role?: Role; primary?: string; written?: unknown } {
+    if (!isObject(entry)) {
+        return {};
+    }
+    const label = (value: unknown) => (typeof value === "string" && DNS1123_LABEL.test(value) ? value : undefined);
+    const role = entry.role === undefined ? "primary" : ROLES.find((r) => r === entry.role);
+    return { name: label(entry.name), role, primary: label(entry.primary), written: entry.primary };
+}
 
 // ---- Istio
 
@@ -335,7 +407,7 @@ const istio = section({
         .default(DEFAULT_ISTIO_VERSION)
         .meta({ description: "the Istio chart version, `MAJOR.MINOR.PATCH`" }),
     chartRepo: text(CHART_REPO_ALLOWED)
-        .refine((s) => REPO_URL.test(s) || (fs.existsSync(s) && fs.statSync(s).isDirectory()), expects(CHART_REPO_ALLOWED))
+        .refine((s) => REPO_URL.test(s) || (fs.existsSync(s) && fs.statSync(s).isDirectory()), expects(CHART_REPO_ALLOWED, "path"))
         .default(OFFICIAL_ISTIO_CHART_REPO)
         .transform((s): ChartSource =>
             OCI_URL.test(s) ? { type: "oci", url: s } : REPO_URL.test(s) ? { type: "repository", url: s } : { type: "directory", path: s },
@@ -346,7 +418,7 @@ const istio = section({
         }),
     chartCredentials: secretSection({
         username: text("the mirror's user name").meta({ description: "the mirror's user name" }),
-        password: text("the mirror's password", undefined, /* never shown in a message */ true).meta({ secret: true, description: "its password" }),
+        password: text("the mirror's password", undefined, "secret").meta({ secret: true, description: "its password" }),
     })
         .optional()
         .meta({
@@ -357,10 +429,23 @@ const istio = section({
         .default(false)
         .meta({ description: "leave Istio's CRDs (and every Istio resource) in the clusters on `pulumi destroy`, as `helm uninstall` does; see Destroy" }),
     values: section({
-        base: helmValues("base", []).meta({ description: "extra Helm values for the `base` chart, merged over the program's own" }),
-        istiod: helmValues("istiod", ["global.meshID", "global.multiCluster.clusterName", "global.network", "meshConfig.trustDomain"]).meta({
+        base: helmValues("base", ["profile"]).meta({
+            description: "extra Helm values for the `base` chart, merged over the program's own; `profile` is the program's (`remote` on remotes) and refused here",
+        }),
+        istiod: helmValues("istiod", [
+            "global.meshID",
+            "global.multiCluster.clusterName",
+            "global.network",
+            "meshConfig.trustDomain",
+            // By role (see components/helmValues.ts).
+            "profile",
+            "global.externalIstiod",
+            "global.configCluster",
+            "global.remotePilotAddress",
+            "istiodRemote.injectionPath",
+        ]).meta({
             description:
-                "extra Helm values for `istiod`; the program sets `global.meshID`, `global.multiCluster.clusterName`, `global.network` and `meshConfig.trustDomain` itself, and refuses them here",
+                "extra Helm values for `istiod`, in every cluster; the program sets `global.meshID`, `global.multiCluster.clusterName`, `global.network` and `meshConfig.trustDomain` itself, and by role `profile`, `global.externalIstiod`, `global.configCluster`, `global.remotePilotAddress` and `istiodRemote.injectionPath`, and refuses them here",
         }),
         gateway: helmValues("gateway", ["name", "networkGateway"]).meta({
             description: "extra Helm values for the east-west `gateway`; `name` and `networkGateway` are the program's and refused here",
@@ -417,7 +502,7 @@ const ca = section({
             z.string().meta({ title: "cluster" }),
             section({
                 cert: text("a PEM certificate signed by ca.rootCert", PEM_CERT).meta({ secret: true, description: "the cluster's intermediate CA certificate" }),
-                key: text("a PEM private key", PEM_KEY, /* never shown in a message */ true).meta({ secret: true, description: "its private key" }),
+                key: text("a PEM private key", PEM_KEY, "secret").meta({ secret: true, description: "its private key" }),
             }),
             expects("an object with one {cert, key} entry per cluster"),
         )
@@ -458,11 +543,9 @@ const ca = section({
 
 // ---- the stack config
 
-function impliedTopology(networks: Set<string>): (typeof TOPOLOGIES)[number] {
-    return networks.size > 1 ? "multi-primary-multi-network" : "multi-primary";
-}
-
-const networksOf = (clusters: readonly { network: string }[]) => new Set(clusters.map((c) => c.network));
+/** The clusters as the topology sees them: every cluster is a primary unless it says otherwise. */
+const rolesOf = (clusters: readonly { name: string; network: string; role?: Role; primary?: string }[]) =>
+    clusters.map(({ name, network, role = "primary", primary }) => ({ name, network, role, primary }));
 
 export const stackConfigSchema = section({
     meshId: text(`${DNS1123_LABEL_ALLOWED}, e.g. "mesh1"`, DNS1123_LABEL).meta({ description: "the mesh ID, a DNS-1123 label (`global.meshID`)" }),
@@ -473,8 +556,9 @@ export const stackConfigSchema = section({
         .enum(TOPOLOGIES, expects(`one of ${TOPOLOGIES.join(", ")}`))
         .optional()
         .meta({
-            "x-default": "from the networks",
-            description: "`multi-primary` (one network) or `multi-primary-multi-network`; when set, it must agree with the clusters' networks",
+            "x-default": "from the roles and networks",
+            description:
+                "`multi-primary`, `primary-remote` (one primary with remotes) or `multi-primary-remote` (several primaries, some with remotes), each with `-multi-network` when the clusters are on several networks; when set, it must agree with the clusters' roles and networks",
         }),
     clusters,
     istio,
@@ -499,13 +583,16 @@ export const stackConfigSchema = section({
         curl: image().default(DEFAULT_IMAGES.curl).meta({ description: "test-app image, for mirrors" }),
     }).prefault({}),
 })
-    // A topology that is set must be the one the clusters' networks make.
+    // A topology that is set must be the one the clusters' roles and networks make.
     .superRefine(({ topology, clusters }, ctx) => {
-        const networks = networksOf(clusters);
-        const implied = impliedTopology(networks);
+        const implied = impliedTopology(rolesOf(clusters));
         if (topology !== undefined && topology !== implied) {
-            const on = networks.size === 1 ? "one network" : `${networks.size} networks`;
-            report(ctx, ["topology"], problem(topology, `"${implied}", because the clusters are on ${on} (${[...networks].join(", ")})`));
+            const networks = [...new Set(clusters.map((c) => c.network))];
+            const on = networks.length === 1 ? "one network" : `${networks.length} networks`;
+            const remotes = clusters.filter((c) => c.role === "remote").length;
+            const primaries = clusters.length - remotes;
+            const roles = `${primaries} ${primaries === 1 ? "primary" : "primaries"} and ${remotes || "no"} ${remotes === 1 ? "remote" : "remotes"}`;
+            report(ctx, ["topology"], problem(topology, `"${implied}", because the clusters are ${roles} on ${on} (${networks.join(", ")})`));
         }
     }, onceValid("topology", "clusters"))
     // A supplied CA has an intermediate for every cluster, and only for those. Checked even while an
@@ -535,7 +622,7 @@ export const stackConfigSchema = section({
     }, onceValid("testApp", "verify", "workloads"))
     .transform((c) => ({
         ...c,
-        topology: c.topology ?? impliedTopology(networksOf(c.clusters)),
+        topology: c.topology ?? impliedTopology(rolesOf(c.clusters)),
         clusters: c.clusters.map(withSource),
         verify: { ...c.verify, enabled: c.verify.enabled ?? c.testApp.enabled },
     }));

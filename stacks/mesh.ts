@@ -1,16 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
 import { CrossClusterCheck, CrossClusterResult } from "../components/crossClusterCheck";
-import { EastWestGateway } from "../components/eastWestGateway";
-import { IstioControlPlane } from "../components/istioControlPlane";
 import { MeshTrust } from "../components/meshTrust";
-import { RemoteSecret } from "../components/remoteSecret";
 import { HelloworldVersion, TestApp } from "../components/testApp";
 import { StackConfig } from "./config";
+import { installIstio } from "./istio";
+import { planMesh, Role } from "./topology";
 
 export interface ClusterSummary {
     readonly name: string;
     readonly network: string;
+    readonly role: Role;
+    /** The cluster whose istiod serves this one (itself, for a primary). */
+    readonly controlPlane: string;
     readonly apiServer: pulumi.Output<string>;
     readonly istioVersion: string;
 }
@@ -30,73 +32,25 @@ export function helloworldVersionFor(clusterIndex: number): HelloworldVersion {
     return clusterIndex % 2 === 0 ? "v1" : "v2";
 }
 
-/** Composes the components into a multi-primary mesh over the configured clusters: the config becomes their args here. */
+/** Composes the components into the mesh the config's topology describes: the config becomes their args here. */
 export function deployMesh(config: StackConfig): MeshOutputs {
-    const multiNetwork = config.topology === "multi-primary-multi-network";
+    const plan = planMesh(config.clusters);
     const awaitWorkloads = config.workloads.awaitReady;
-    const istio = { version: config.istio.version, chartSource: config.istio.chartRepo, values: config.istio.values };
     const clusters = config.clusters.map((c) => new Cluster(c.name, c));
     const trust = new MeshTrust("mesh-trust", { ca: config.ca, clusterNames: clusters.map((c) => c.clusterName) });
-
-    const planes = clusters.map(
-        (cluster, i) =>
-            new IstioControlPlane(cluster.clusterName, {
-                provider: cluster.provider,
-                clusterName: cluster.clusterName,
-                network: cluster.network,
-                meshId: config.meshId,
-                trustDomain: config.trustDomain,
-                istio,
-                ca: trust.bundles[cluster.clusterName],
-                istioHub: config.images.istioHub,
-                awaitWorkloads,
-                keepCrds: config.istio.keepCrds,
-                adoptExistingNamespace: config.clusters[i].existingIstioNamespace,
-            }),
-    );
-
-    const gateways = multiNetwork
-        ? clusters.map(
-              (cluster, i) =>
-                  new EastWestGateway(cluster.clusterName, {
-                      provider: cluster.provider,
-                      network: cluster.network,
-                      namespace: planes[i].namespace,
-                      istio,
-                      istiod: planes[i].istiod,
-                      externalAddress: cluster.nodeAddress,
-                      awaitWorkloads,
-                  }),
-          )
-        : [];
-
-    const remoteSecrets = clusters.flatMap((source, s) =>
-        clusters
-            .filter((target) => target !== source)
-            .map(
-                (target) =>
-                    new RemoteSecret(`${source.clusterName}-to-${target.clusterName}`, {
-                        source: {
-                            name: source.clusterName,
-                            provider: source.provider,
-                            namespace: planes[s].namespace,
-                            apiServer: source.apiServer,
-                            istioRelease: planes[s].istiod,
-                        },
-                        target: {
-                            name: target.clusterName,
-                            provider: target.provider,
-                            namespace: planes[clusters.indexOf(target)].namespace,
-                        },
-                    }),
-            ),
-    );
+    const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust);
 
     let verification: pulumi.Output<CrossClusterResult[]> | undefined;
     if (config.testApp.enabled) {
-        // The app's pods need the injector (istiod) and, to be reachable from the other clusters, the
-        // remote secrets and east-west gateways; none of that is data the app consumes.
-        const meshReady = [...planes.map((p) => p.istiod), ...remoteSecrets.map((r) => r.secret), ...gateways.map((g) => g.release)];
+        // The app's pods need the injector (istiod; a remote's is its primary's, reached through the
+        // exposure) and, to be reachable from the other clusters, the remote secrets and east-west
+        // gateways; none of that is data the app consumes.
+        const meshReady = [
+            ...planes.map((p) => p.istiod),
+            ...remoteSecrets.map((r) => r.secret),
+            ...gateways.map((g) => g.chart),
+            ...exposures.flatMap((e) => [e.gateway, e.virtualService]),
+        ];
         const apps = clusters.map(
             (cluster, i) =>
                 new TestApp(
@@ -113,10 +67,13 @@ export function deployMesh(config: StackConfig): MeshOutputs {
         );
         if (config.verify.enabled) {
             const expectedVersions = [...new Set(clusters.map((_, i) => helloworldVersionFor(i)))];
-            // Upgrades of the charts, new remote secrets and changed app specs run the check again.
+            // Upgrades of the charts, new remote secrets and changed app specs run the check again. The charts
+            // count by what their objects are rendered from, as a Helm release's revision did: the objects'
+            // own metadata would miss a change to the mesh config (a ConfigMap has no generation) or, with
+            // resourceVersion, change on every status write, which the refresh before each run reads.
             const triggers = [
-                ...planes.map((p) => p.istiod.status.revision),
-                ...gateways.map((g) => g.release.status.revision),
+                ...planes.map((p) => p.istiodDigest),
+                ...gateways.map((g) => g.chartDigest),
                 ...remoteSecrets.map((r) => r.secret.metadata.uid),
                 ...apps.flatMap((a) => [a.helloworld.metadata.generation, a.curl.metadata.generation]),
             ];
@@ -144,7 +101,14 @@ export function deployMesh(config: StackConfig): MeshOutputs {
     return {
         meshId: config.meshId,
         topology: config.topology,
-        clusters: clusters.map((c) => ({ name: c.clusterName, network: c.network, apiServer: c.apiServer, istioVersion: config.istio.version })),
+        clusters: clusters.map((c, i) => ({
+            name: c.clusterName,
+            network: c.network,
+            role: plan.clusters[i].role,
+            controlPlane: plan.clusters[i].controlPlane,
+            apiServer: c.apiServer,
+            istioVersion: config.istio.version,
+        })),
         rootCert: trust.rootCert,
         verification,
     };

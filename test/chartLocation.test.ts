@@ -21,7 +21,7 @@ async function secretValue(input: pulumi.Input<string> | undefined): Promise<str
     return valueOf(output);
 }
 
-describe("where a Release finds an Istio chart", () => {
+describe("where a Chart finds an Istio chart", () => {
     it("a classic repository: the chart's name and the repository URL", () => {
         assert.deepEqual(chartLocation({ type: "repository", url: "https://charts.example.com/istio" }, "istiod"), {
             chart: "istiod",
@@ -60,11 +60,11 @@ describe("where a Release finds an Istio chart", () => {
 });
 
 describe("an OCI registry as istio.chartRepo in the stack config", () => {
-    /** The Releases (istiod, gateway) and v4 Charts (base) of a two-cluster, two-network mesh from `istio`. */
+    /** The Charts (base, istiod, gateway) of a two-cluster, two-network mesh from `istio`. */
     async function charts(istio: StackConfigInput["istio"], secretKeys?: Set<string>) {
         const { config } = parseStackConfig({ ...TWO_CLUSTERS_TWO_NETWORKS, istio }, secretKeys);
         const { resources } = await runWithMocks(() => deployMesh(config), fakeState);
-        const charts = resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" || r.type === "kubernetes:helm.sh/v4:Chart");
+        const charts = resources.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart");
         assert.equal(charts.length, 6);
         for (const chart of charts) {
             assert.equal(chart.inputs.version, config.istio.version, chart.name);

@@ -18,7 +18,7 @@ describe("a cluster's name across a three-cluster mesh", () => {
     it("is one string in its istiod, and in the data key, annotation and kubeconfig of every remote secret for it", async () => {
         const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(THREE_CLUSTERS_TWO_NETWORKS).config), fakeState);
         const byUrn = new Map(resources.map((r) => [r.urn, r]));
-        const istiods = resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.name === "istiod");
+        const istiods = resources.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.inputs.name === "istiod");
         const remoteSecrets = resources.filter((r) => r.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
         assert.equal(istiods.length, 3);
         assert.equal(remoteSecrets.length, 6);

@@ -48,6 +48,9 @@ const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n
 const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
 
 const MIRROR = { username: "mirror-user", password: "mirror-password" };
+/** Longer than the 60 characters a value is cut to in a problem. */
+const LONG_MISSING_PATH = "/home/platform-team/clusters/production/eu-west-1/kubeconfigs/admin.yaml";
+const ONE_LINE_KUBECONFIG = JSON.stringify({ apiVersion: "v1", kind: "Config", users: [{ name: "admin", user: { token: "s3cr3t-admin-token" } }] });
 
 /** `secret`: the top-level keys set with `pulumi config set --secret`. */
 const CASES: { title: string; values: Record<string, unknown>; secret?: string[]; problems: string[] }[] = [
@@ -102,6 +105,32 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
         problems: [`clusters[1].kubeconfig: got "/no/such/kubeconfig"; expected an existing kubeconfig file, or the kubeconfig's YAML content`],
     },
     {
+        title: "a kubeconfig path longer than a value is shown, in full",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: LONG_MISSING_PATH }] },
+        problems: [`clusters[1].kubeconfig: got "${LONG_MISSING_PATH}"; expected an existing kubeconfig file, or the kubeconfig's YAML content`],
+    },
+    {
+        title: "a long value that is not a path, cut short",
+        values: { ...VALID, meshId: "m".repeat(70) },
+        problems: [
+            `meshId: got "${"m".repeat(56)}...; expected a DNS-1123 label (lowercase letters, digits and '-', 1-63 characters, starting and ending with a letter or digit), e.g. "mesh1"`,
+        ],
+    },
+    {
+        title: "a kubeconfig in one line of JSON (taken for a path), cut short as it holds credentials",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: ONE_LINE_KUBECONFIG }] },
+        problems: [
+            `clusters[1].kubeconfig: got ${JSON.stringify(ONE_LINE_KUBECONFIG).slice(0, 57)}...; expected an existing kubeconfig file, or the kubeconfig's YAML content`,
+        ],
+    },
+    {
+        title: "a chart directory path longer than a value is shown, in full",
+        values: { ...VALID, istio: { chartRepo: LONG_MISSING_PATH } },
+        problems: [
+            `istio.chartRepo: got "${LONG_MISSING_PATH}"; expected a Helm repository URL (https://, http:// or oci://) or an existing directory holding the base, istiod and gateway charts`,
+        ],
+    },
+    {
         title: "a context the kubeconfig does not have",
         values: { ...VALID, clusters: [KIND_CLUSTERS[0], { name: "cluster2", network: "network2", kubeconfig: fakeKubeconfig("cluster2"), context: "prod" }] },
         problems: ['clusters[1].context: got "prod"; expected a kubeconfig context with a server; the kubeconfig has no context "prod" (contexts: kind-cluster2)'],
@@ -130,13 +159,99 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
     },
     {
         title: "an unknown topology",
-        values: { ...VALID, topology: "primary-remote" },
-        problems: ['topology: got "primary-remote"; expected one of multi-primary, multi-primary-multi-network'],
+        values: { ...VALID, topology: "external-control-plane" },
+        problems: [
+            'topology: got "external-control-plane"; expected one of multi-primary, multi-primary-multi-network, primary-remote, primary-remote-multi-network, multi-primary-remote, multi-primary-remote-multi-network',
+        ],
     },
     {
         title: "a topology the networks contradict",
         values: { ...VALID, topology: "multi-primary" },
-        problems: ['topology: got "multi-primary"; expected "multi-primary-multi-network", because the clusters are on 2 networks (network1, network2)'],
+        problems: ['topology: got "multi-primary"; expected "multi-primary-multi-network", because the clusters are 2 primaries and no remotes on 2 networks (network1, network2)'],
+    },
+    {
+        title: "a topology the roles contradict",
+        values: { ...VALID, topology: "multi-primary-multi-network", clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], role: "remote", primary: "cluster1" }] },
+        problems: [
+            'topology: got "multi-primary-multi-network"; expected "primary-remote-multi-network", because the clusters are 1 primary and 1 remote on 2 networks (network1, network2)',
+        ],
+    },
+    {
+        title: "a role Istio has but the program does not install",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], role: "config" }] },
+        problems: [`clusters[1].role: got "config"; expected "primary" (runs istiod) or "remote" (uses its primary's istiod); external control planes are not supported`],
+    },
+    {
+        title: "a remote without its primary",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], role: "remote" }] },
+        problems: ["clusters[1].primary: missing; expected the name of a primary cluster of this mesh (cluster1): clusters[1] is a remote, which runs no istiod of its own"],
+    },
+    {
+        title: "a primary that names a primary",
+        values: { ...VALID, clusters: [{ ...KIND_CLUSTERS[0], primary: "cluster2" }, KIND_CLUSTERS[1]] },
+        problems: ['clusters[0].primary: got "cluster2"; expected no value for a primary cluster: only a cluster with role: remote names its primary'],
+    },
+    {
+        title: "a remote whose primary does not exist",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], role: "remote", primary: "cluster9" }] },
+        problems: ['clusters[1].primary: got "cluster9"; expected the name of a primary cluster of this mesh (cluster1); no cluster is named "cluster9"'],
+    },
+    {
+        title: "a remote that names itself as its primary",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], role: "remote", primary: "cluster2" }] },
+        problems: ['clusters[1].primary: got "cluster2"; expected the name of a primary cluster of this mesh (cluster1); a remote cannot be its own primary'],
+    },
+    {
+        title: "a remote whose primary is another remote",
+        values: {
+            ...VALID,
+            clusters: [
+                KIND_CLUSTERS[0],
+                { ...KIND_CLUSTERS[1], role: "remote", primary: "cluster1" },
+                { name: "cluster3", network: "network3", kind: {}, role: "remote", primary: "cluster2" },
+            ],
+        },
+        problems: [
+            `clusters[2].primary: got "cluster2"; expected the name of a primary cluster of this mesh (cluster1); clusters[1] is a remote too, and only a primary runs the istiod a remote uses`,
+        ],
+    },
+    {
+        title: "remotes only",
+        values: {
+            ...VALID,
+            clusters: [
+                { ...KIND_CLUSTERS[0], role: "remote", primary: "cluster2" },
+                { ...KIND_CLUSTERS[1], role: "remote", primary: "cluster1" },
+            ],
+        },
+        problems: [
+            `clusters[0].primary: got "cluster2"; expected the name of a primary cluster of this mesh (there is none); clusters[1] is a remote too, and only a primary runs the istiod a remote uses`,
+            `clusters[1].primary: got "cluster1"; expected the name of a primary cluster of this mesh (there is none); clusters[0] is a remote too, and only a primary runs the istiod a remote uses`,
+        ],
+    },
+    {
+        title: "a primary name that is not a cluster name",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], role: "remote", primary: "Cluster 1" }] },
+        problems: [
+            `clusters[1].primary: got "Cluster 1"; expected a DNS-1123 label (lowercase letters, digits and '-', 1-63 characters, starting and ending with a letter or digit)`,
+        ],
+    },
+    {
+        title: "a kind remote on its primary's network",
+        values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], network: "network1", role: "remote", primary: "cluster1" }] },
+        problems: [
+            'clusters[0].network: got "network1"; expected a network no other cluster is on (clusters[1] is on it too): pod IPs of a kind cluster are not routable from other clusters',
+            'clusters[1].network: got "network1"; expected a network no other cluster is on (clusters[0] is on it too): pod IPs of a kind cluster are not routable from other clusters',
+        ],
+    },
+    {
+        title: "Helm values that would change a cluster's role",
+        values: { ...VALID, istio: { values: { base: { profile: "remote" }, istiod: { profile: "remote", global: { remotePilotAddress: "10.0.0.1" } } } } },
+        problems: [
+            'istio.values.base.profile: got "remote"; expected no value: the program sets it from meshId, trustDomain and clusters[]',
+            'istio.values.istiod.profile: got "remote"; expected no value: the program sets it from meshId, trustDomain and clusters[]',
+            'istio.values.istiod.global.remotePilotAddress: got "10.0.0.1"; expected no value: the program sets it from meshId, trustDomain and clusters[]',
+        ],
     },
     {
         title: "kind clusters sharing a network",
@@ -225,7 +340,9 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
     {
         title: "a misspelt cluster key",
         values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], netwrok: "network2" }] },
-        problems: ['clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer, existingIstioNamespace)'],
+        problems: [
+            'clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer, role, primary, existingIstioNamespace)',
+        ],
     },
     {
         title: "a missing mesh ID",
@@ -290,9 +407,9 @@ describe("stack config validation", () => {
         assert.equal(error, undefined);
         assert.equal(resources.filter((r) => r.type.startsWith("tls:")).length, 0, "no CA is generated");
         const cacerts = resources.find((r) => r.name === "cluster1-cacerts")!;
-        assert.equal(cacerts.inputs.stringData["ca-key.pem"], PEM_KEY);
-        assert.equal(cacerts.inputs.stringData["root-cert.pem"], PEM_CERT);
-        assert.ok(cacerts.secretInputs.has("stringData"));
+        assert.equal(Buffer.from(cacerts.inputs.data["ca-key.pem"], "base64").toString(), PEM_KEY);
+        assert.equal(Buffer.from(cacerts.inputs.data["root-cert.pem"], "base64").toString(), PEM_CERT);
+        assert.ok(cacerts.secretInputs.has("data"));
     });
 
     it("accepts the embedded dev stack's config (Pulumi.dev.yaml) and fills in the defaults", async () => {

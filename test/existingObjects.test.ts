@@ -4,7 +4,13 @@ import { deployMesh } from "../stacks/mesh";
 import { parseStackConfig, StackConfig } from "../stacks/config";
 import { fakeState } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks } from "./harness/mockRuntime";
-import { THREE_CLUSTERS_TWO_NETWORKS, TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
+import {
+    PRIMARY_REMOTE_ONE_NETWORK,
+    SIX_CLUSTERS_MIXED,
+    THREE_CLUSTERS_TWO_NETWORKS,
+    TWO_CLUSTERS_ONE_NETWORK,
+    TWO_CLUSTERS_TWO_NETWORKS,
+} from "./harness/scenarios";
 
 /** `east` already has istio-system (its platform team's), as its config entry says; `west` is fresh. */
 function eastHasIstioSystem(): StackConfig {
@@ -43,27 +49,50 @@ describe("a cluster whose istio-system already exists", () => {
     });
 });
 
+describe("a remote whose istio-system already exists", () => {
+    it("has istio-system labelled and annotated with its primary by a patch, which destroy takes back", async () => {
+        const [east, west] = PRIMARY_REMOTE_ONE_NETWORK.clusters;
+        const config = parseStackConfig({ ...PRIMARY_REMOTE_ONE_NETWORK, clusters: [east, { ...west, existingIstioNamespace: true }] }).config;
+        const { resources } = await runWithMocks(() => deployMesh(config), fakeState);
+        const [patch, ...others] = named(resources, "west-istio-system");
+        assert.equal(others.length, 0);
+        assert.equal(patch.type, "kubernetes:core/v1:NamespacePatch");
+        assert.deepEqual(patch.inputs.metadata, {
+            name: "istio-system",
+            labels: { "topology.istio.io/network": "net1" },
+            annotations: { "topology.istio.io/controlPlaneClusters": "east" },
+        });
+        assert.ok(named(resources, "west-istiod")[0].dependencies.includes(patch.urn));
+    });
+});
+
 describe("objects that may already exist on a real cluster", () => {
-    const scenarios = { TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS, THREE_CLUSTERS_TWO_NETWORKS };
+    const scenarios = { TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS, THREE_CLUSTERS_TWO_NETWORKS, PRIMARY_REMOTE_ONE_NETWORK, SIX_CLUSTERS_MIXED };
     for (const [title, raw] of Object.entries(scenarios)) {
-        it(`are created, never patched, forced or upserted (${title})`, async () => {
+        it(`are taken over by a server-side apply that never forces a conflicting field (${title})`, async () => {
             const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(raw).config), fakeState);
             const kubernetes = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
             assert.deepEqual(kubernetes.filter((r) => r.type.endsWith("Patch")).map((r) => r.name), []);
             for (const r of kubernetes) {
                 assert.equal(r.inputs.metadata?.annotations?.["pulumi.com/patchForce"], undefined, r.name);
             }
+            // What an interrupted `pulumi up` left in a cluster is taken over by the next one, and changed
+            // Secrets and ConfigMaps are updated in place; server-side apply is the provider's default.
+            // (The SDK sends a provider's settings as the strings the provider reads.)
             for (const provider of resources.filter((r) => r.type === "pulumi:providers:kubernetes")) {
-                assert.equal(provider.inputs.upsertExistingObjects, undefined, provider.name);
+                assert.equal(provider.inputs.upsertExistingObjects, "true", provider.name);
+                assert.equal(provider.inputs.enableSecretMutable, "true", provider.name);
+                assert.equal(provider.inputs.enableConfigMapMutable, "true", provider.name);
                 assert.equal(provider.inputs.enableServerSideApply, undefined, provider.name);
+                assert.equal(provider.inputs.enablePatchForce, undefined, provider.name);
             }
-            // cacerts, the test app's namespace, reader tokens and remote secrets: a site's own copy stops
-            // `pulumi up` with "already exists" instead of being overwritten and later deleted.
-            const byType = (type: string) => kubernetes.filter((r) => r.type === type).map((r) => r.inputs.metadata.name);
-            assert.ok(byType("kubernetes:core/v1:Secret").includes("cacerts"));
-            assert.ok(byType("kubernetes:core/v1:Namespace").includes("sample"));
-            assert.ok(byType("kubernetes:core/v1:Secret").some((n: string) => n.startsWith("istio-reader-token-for-")));
-            assert.ok(byType("kubernetes:core/v1:Secret").some((n: string) => n.startsWith("istio-remote-secret-")));
+            // A site's own cacerts owns its data: given as data (not stringData), different certificates
+            // there are a conflict that stops `pulumi up` rather than being overwritten.
+            for (const cacerts of kubernetes.filter((r) => r.inputs.metadata?.name === "cacerts")) {
+                assert.deepEqual(Object.keys(cacerts.inputs.data).sort(), ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
+                assert.equal(cacerts.inputs.stringData, undefined);
+                assert.equal(cacerts.inputs.immutable, undefined, "an immutable Secret is replaced, not updated");
+            }
         });
     }
 });

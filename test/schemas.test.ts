@@ -4,7 +4,7 @@ import { parseStackConfig } from "../stacks/config";
 import { deployMesh } from "../stacks/mesh";
 import { fakeState } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks } from "./harness/mockRuntime";
-import { TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
+import { SIX_CLUSTERS_MIXED, TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
 
 type Validator = (object: Record<string, unknown>) => void;
 
@@ -24,6 +24,7 @@ async function loadValidators(): Promise<Record<string, Validator>> {
         "kubernetes:core/v1:ServiceAccount": using(core.ServiceAccount),
         "kubernetes:apps/v1:Deployment": using(apps.Deployment),
         "kubernetes:networking.istio.io/v1:Gateway": using(istio.Gateway),
+        "kubernetes:networking.istio.io/v1:VirtualService": using(istio.VirtualService),
     };
 }
 
@@ -33,13 +34,19 @@ describe("Kubernetes objects the program writes itself", () => {
 
     before(async () => {
         validators = await loadValidators();
-        const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(TWO_CLUSTERS_TWO_NETWORKS).config), fakeState);
-        // Helm releases are the charts' business; every other Kubernetes object is ours.
-        objects = resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release");
+        objects = [];
+        // Multi-primary, and primary-remote with istiod exposed.
+        for (const raw of [TWO_CLUSTERS_TWO_NETWORKS, SIX_CLUSTERS_MIXED]) {
+            const { resources } = await runWithMocks(() => deployMesh(parseStackConfig(raw).config), fakeState);
+            // The charts' objects are the provider's to render (a Chart is a component), and what is read is
+            // not written; every other custom Kubernetes object is ours.
+            objects.push(...resources.filter((r) => r.custom && !r.read && r.type.startsWith("kubernetes:")));
+        }
     });
 
     it("are all of a kind there is a schema for", () => {
         assert.ok(objects.length >= 20, `only ${objects.length} objects`);
+        assert.ok(objects.some((o) => o.type === "kubernetes:networking.istio.io/v1:VirtualService"));
         for (const o of objects) {
             assert.ok(validators[o.type], `no schema for ${o.type} (${o.name})`);
         }
@@ -59,5 +66,8 @@ describe("Kubernetes objects the program writes itself", () => {
         const gateway = objects.find((o) => o.type === "kubernetes:networking.istio.io/v1:Gateway")!;
         const brokenGateway = { ...gateway.inputs, spec: { ...gateway.inputs.spec, servers: [{ port: { number: "15443" } }] } };
         assert.throws(() => validators[gateway.type](brokenGateway));
+        const virtualService = objects.find((o) => o.type === "kubernetes:networking.istio.io/v1:VirtualService")!;
+        const brokenVirtualService = { ...virtualService.inputs, spec: { ...virtualService.inputs.spec, tls: [{ match: [{ port: "15012" }] }] } };
+        assert.throws(() => validators[virtualService.type](brokenVirtualService));
     });
 });

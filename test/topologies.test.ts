@@ -28,8 +28,7 @@ const SCENARIOS: Scenario[] = [
             "pulumi:providers:kubernetes": 2,
             "kubernetes:core/v1:Namespace": 4,
             "kubernetes:core/v1:Secret": 6, // 2 cacerts + 2 reader tokens + 2 remote secrets
-            "kubernetes:helm.sh/v3:Release": 2, // istiod per cluster
-            "kubernetes:helm.sh/v4:Chart": 2, // base per cluster, one resource per object
+            "kubernetes:helm.sh/v4:Chart": 4, // base and istiod per cluster, one resource per object
             "kubernetes:networking.istio.io/v1:Gateway": 0,
             "kubernetes:core/v1:Service": 2,
             "kubernetes:core/v1:ServiceAccount": 2,
@@ -51,8 +50,7 @@ const SCENARIOS: Scenario[] = [
             "pulumi:providers:kubernetes": 2,
             "kubernetes:core/v1:Namespace": 4,
             "kubernetes:core/v1:Secret": 6,
-            "kubernetes:helm.sh/v3:Release": 4, // + an east-west gateway per cluster
-            "kubernetes:helm.sh/v4:Chart": 2,
+            "kubernetes:helm.sh/v4:Chart": 6, // + an east-west gateway per cluster
             "kubernetes:networking.istio.io/v1:Gateway": 2,
             "kubernetes:core/v1:Service": 2,
             "kubernetes:core/v1:ServiceAccount": 2,
@@ -74,8 +72,7 @@ const SCENARIOS: Scenario[] = [
             "pulumi:providers:kubernetes": 3,
             "kubernetes:core/v1:Namespace": 6,
             "kubernetes:core/v1:Secret": 15, // 3 cacerts + 6 reader tokens + 6 remote secrets
-            "kubernetes:helm.sh/v3:Release": 6,
-            "kubernetes:helm.sh/v4:Chart": 3,
+            "kubernetes:helm.sh/v4:Chart": 9,
             "kubernetes:networking.istio.io/v1:Gateway": 3,
             "kubernetes:core/v1:Service": 3,
             "kubernetes:core/v1:ServiceAccount": 3,
@@ -88,6 +85,9 @@ const SCENARIOS: Scenario[] = [
         },
     },
 ];
+
+/** A Secret's `data`, decoded. */
+const decoded = (data: Record<string, string>) => Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
 
 const byName = (resources: RecordedResource[], name: string) => {
     const found = resources.find((r) => r.name === name);
@@ -143,6 +143,7 @@ for (const scenario of SCENARIOS) {
             const { config } = parseStackConfig(scenario.raw);
             for (const cluster of scenario.clusters) {
                 const istiod = byName(resources, `${cluster}-istiod`);
+                assert.equal(istiod.type, "kubernetes:helm.sh/v4:Chart");
                 assert.equal(istiod.inputs.name, "istiod");
                 assert.equal(istiod.inputs.version, config.istio.version);
                 assert.equal(istiod.inputs.namespace, "istio-system");
@@ -166,19 +167,21 @@ for (const scenario of SCENARIOS) {
 
         it(`installs east-west gateways ${multiNetwork ? "in every cluster" : "nowhere"}`, () => {
             for (const cluster of scenario.clusters) {
-                const release = resources.find((r) => r.name === `${cluster}-istio-eastwestgateway`);
+                const chart = resources.find((r) => r.name === `${cluster}-istio-eastwestgateway`);
                 const gateway = resources.find((r) => r.name === `${cluster}-cross-network-gateway`);
                 if (!multiNetwork) {
-                    assert.equal(release, undefined);
+                    assert.equal(chart, undefined);
                     assert.equal(gateway, undefined);
                     continue;
                 }
-                assert.ok(release && gateway, cluster);
-                assert.equal(release.inputs.values.networkGateway, scenario.networks[cluster]);
-                assert.equal(release.inputs.values.name, "istio-eastwestgateway");
+                assert.ok(chart && gateway, cluster);
+                assert.equal(chart.type, "kubernetes:helm.sh/v4:Chart");
+                assert.equal(chart.inputs.name, "istio-eastwestgateway");
+                assert.equal(chart.inputs.values.networkGateway, scenario.networks[cluster]);
+                assert.equal(chart.inputs.values.name, "istio-eastwestgateway");
                 const isKind = scenario.apiServers[cluster].includes(fakeNodeAddress(cluster));
                 assert.deepEqual(
-                    release.inputs.values.service,
+                    chart.inputs.values.service,
                     isKind ? { type: "ClusterIP", externalIPs: [fakeNodeAddress(cluster)] } : { type: "LoadBalancer" },
                 );
                 assert.equal(gateway.inputs.metadata.annotations["pulumi.com/deletionPropagationPolicy"], "background");
@@ -229,7 +232,8 @@ for (const scenario of SCENARIOS) {
                 const cacerts = byName(resources, `${cluster}-cacerts`);
                 assert.equal(cacerts.inputs.metadata.name, "cacerts");
                 assert.equal(cacerts.inputs.metadata.namespace, "istio-system");
-                const files = cacerts.inputs.stringData;
+                const files = decoded(cacerts.inputs.data);
+                assert.equal(cacerts.inputs.stringData, undefined, "cacerts is given as data, whose owner a server-side apply checks");
                 assert.deepEqual(Object.keys(files).sort(), ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
                 assert.equal(files["root-cert.pem"], rootCert);
                 assert.match(files["ca-cert.pem"], new RegExp(`mesh-trust-${cluster}-ca-cert issued by mesh-trust-root-cert`));
@@ -261,7 +265,7 @@ for (const scenario of SCENARIOS) {
 
         it("keeps keys, tokens and kubeconfigs secret", async () => {
             for (const cluster of scenario.clusters) {
-                assert.ok(byName(resources, `${cluster}-cacerts`).secretInputs.has("stringData"));
+                assert.ok(byName(resources, `${cluster}-cacerts`).secretInputs.has("data"));
                 assert.ok(byName(resources, `${cluster}-k8s`).secretInputs.has("kubeconfig"));
                 const verification = byName(resources, `${cluster}-verify`);
                 assert.ok(verification.secretInputs.has("stdin"), "the verification gets the kubeconfig as a secret");
@@ -279,7 +283,14 @@ for (const scenario of SCENARIOS) {
             );
             assert.deepEqual(
                 summaries,
-                scenario.clusters.map((name) => ({ name, network: scenario.networks[name], apiServer: scenario.apiServers[name], istioVersion: config.istio.version })),
+                scenario.clusters.map((name) => ({
+                    name,
+                    network: scenario.networks[name],
+                    role: "primary",
+                    controlPlane: name,
+                    apiServer: scenario.apiServers[name],
+                    istioVersion: config.istio.version,
+                })),
             );
             const verification = await valueOf(outputs.verification!);
             assert.deepEqual(verification.map((v) => v.cluster), [...scenario.clusters]);

@@ -47,22 +47,41 @@ export function isGone(kubeconfig: string, args: string[]): boolean {
 /** Kinds whose objects come and go by themselves, whatever the program does. */
 const TRANSIENT_KINDS = new Set(["events", "events.events.k8s.io"]);
 
+/** An object as listed: the resource it was listed as, its kind and its metadata. */
+export interface ListedObject {
+    readonly resource: string;
+    readonly kind: string;
+    readonly metadata: any;
+}
+
+/** Every object the API server holds. */
+export function everyObject(kubeconfig: string): ListedObject[] {
+    const resources = mustKubectl(kubeconfig, ["api-resources", "--verbs=list", "-o", "name"])
+        .split("\n")
+        .filter((r) => r && !TRANSIENT_KINDS.has(r));
+    return resources.flatMap((resource) => getJson(kubeconfig, [resource, "--all-namespaces"]).items.map((item: any) => ({ resource, kind: item.kind, metadata: item.metadata })));
+}
+
 /**
  * Every object the API server holds, as `<resource> <namespace>/<name>` lines: compared before
  * `pulumi up` and after `pulumi destroy`, what is new is what the run left behind.
  */
 export function allObjects(kubeconfig: string): Set<string> {
-    const resources = mustKubectl(kubeconfig, ["api-resources", "--verbs=list", "-o", "name"])
-        .split("\n")
-        .filter((r) => r && !TRANSIENT_KINDS.has(r));
-    const objects = new Set<string>();
-    for (const resource of resources) {
-        const list = getJson(kubeconfig, [resource, "--all-namespaces"]);
-        for (const item of list.items) {
-            objects.add(`${resource} ${item.metadata.namespace ?? ""}/${item.metadata.name}`);
-        }
+    return new Set(everyObject(kubeconfig).map(({ resource, metadata }) => `${resource} ${metadata.namespace ?? ""}/${metadata.name}`));
+}
+
+/**
+ * How many objects the API server holds under each `<resource> <namespace>/<name>`, where an object
+ * whose name was generated counts under `<generateName>*`: two runs that made the same objects give
+ * the same inventory, and a duplicate shows as a count of 2.
+ */
+export function inventory(objects: ListedObject[]): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const { resource, metadata } of objects) {
+        const key = `${resource} ${metadata.namespace ?? ""}/${metadata.generateName ? `${metadata.generateName}*` : metadata.name}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
     }
-    return objects;
+    return counts;
 }
 
 /**

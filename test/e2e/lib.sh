@@ -104,6 +104,8 @@ e2e_stop_clusters() {
     for dir in "$work"/cluster*/; do
         [[ -d $dir ]] && bash test/e2e/controlplane/controlplane.sh stop "$dir" >&2 || true
     done
+    # Plugins and programs that outlived a killed pulumi CLI (the fault suite kills some) run from here.
+    pkill -KILL -f "$work/" 2>/dev/null || true
 }
 
 # A Pulumi CLI that works offline, with its state and plugins under $1.

@@ -8,38 +8,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
+import { admin, apiServer, CLUSTERS, inHarness, projectDir, stackConfig, work } from "./e2eStack";
 import { allObjects, getJson, isGone, kubectl, mustKubectl, mustRun, run, waitFor } from "./kube";
 import { LocalMesh } from "./localMesh";
 import { ProjectStack } from "./projectStack";
 
-const work = process.env.E2E_WORK!;
-const projectDir = process.env.E2E_PROJECT!;
-const CLUSTERS = ["cluster1", "cluster2"] as const;
-const admin = (cluster: string) => path.join(work, cluster, "admin.kubeconfig");
 const READER = "system:serviceaccount:istio-system:istio-reader-service-account";
 const HELLOWORLD = "helloworld.sample.svc.cluster.local";
-/** The official charts (test/e2e/toolchain/build-istio.sh), as an air-gapped site would hold them. */
-const chartsDir = process.env.ISTIO_CHARTS_DIR!;
-/** The version the charts themselves carry (a development build of Istio names none of its own). */
-const chartVersion = (yaml.load(fs.readFileSync(path.join(chartsDir ?? "", "base", "Chart.yaml"), "utf8")) as any)?.version;
-const apiServer = (cluster: string) => (yaml.load(fs.readFileSync(admin(cluster), "utf8")) as any).clusters[0].cluster.server;
 /**
  * What istiod writes into every namespace it manages (all but kube-public and kube-node-lease) and
  * nothing removes where the namespace outlives the mesh (README: Destroy).
  */
 const LEFT_BY_ISTIOD = ["default", "kube-system"].flatMap((ns) => [`configmaps ${ns}/istio-ca-crl`, `configmaps ${ns}/istio-ca-root-cert`]);
-
-function stackConfig(meshId: string, networks: readonly string[] = ["network1", "network2"]): Record<string, unknown> {
-    return {
-        meshId,
-        // The API servers listen on loopback, which the program refuses to take from a kubeconfig; said
-        // explicitly, it is kept (with a warning), as every istiod of this test runs on this host.
-        clusters: CLUSTERS.map((name, i) => ({ name, network: networks[i], kubeconfig: admin(name), apiServer: apiServer(name) })),
-        istio: { version: chartVersion, chartRepo: chartsDir },
-        workloads: { awaitReady: false },
-        verify: { enabled: false },
-    };
-}
 
 interface SuppliedCa {
     rootCert: string;
@@ -96,7 +76,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
     };
 
     before(async () => {
-        assert.ok(work && fs.existsSync(admin("cluster1")) && chartsDir, "run this through test/e2e/run.sh");
+        assert.ok(inHarness(), "run this through test/e2e/run.sh");
         for (const cluster of CLUSTERS) {
             beforeUp[cluster] = allObjects(admin(cluster));
         }
@@ -127,8 +107,9 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
             const cacerts = getJson(admin(cluster), ["secret", "cacerts", "-n", "istio-system"]);
             assert.deepEqual(Object.keys(cacerts.data).sort(), ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
 
-            const releases = getJson(admin(cluster), ["secrets", "-n", "istio-system", "-l", "owner=helm"]).items.map((s: any) => s.metadata.labels.name);
-            assert.deepEqual(releases.sort(), ["istio-eastwestgateway", "istiod"]);
+            // istiod and the gateway are one Pulumi resource per object: no Helm release that an interrupted run could orphan.
+            const releases = getJson(admin(cluster), ["secrets", "-n", "istio-system", "-l", "owner=helm"]).items.map((s: any) => s.metadata.name);
+            assert.deepEqual(releases, []);
             const istioCrds = getJson(admin(cluster), ["crd"]).items.filter((c: any) => c.spec.group.endsWith("istio.io"));
             assert.ok(istioCrds.length >= 14, `${cluster}: ${istioCrds.length} Istio CRDs from the base chart`);
             assert.equal(getJson(admin(cluster), ["serviceaccount", "istio-reader-service-account", "-n", "istio-system"]).metadata.name, "istio-reader-service-account");
@@ -324,14 +305,15 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
             await project.stack.preview({ expectNoChanges: true });
         });
 
-        it("drops a cluster whose remote secret is deleted out of band, and takes it back after pulumi up --refresh", async () => {
+        it("drops a cluster whose remote secret is deleted out of band, and takes it back at the next pulumi up, which refreshes first", async () => {
             const [istiod1] = istiods;
             mustKubectl(admin("cluster1"), ["delete", "secret", "istio-remote-secret-cluster2", "-n", "istio-system"]);
             await waitFor("cluster1 drops cluster2", 60, async () => {
                 const clusters: any[] = await istiod1.debug("clusterz");
                 return !clusters.some((c) => c.id === "cluster2");
             });
-            const up = await project.stack.up({ refresh: true });
+            // No --refresh: Pulumi.yaml has every preview and up refresh first.
+            const up = await project.stack.up();
             assert.equal(up.summary.resourceChanges?.create, 1, JSON.stringify(up.summary.resourceChanges));
             await waitFor("cluster1 takes cluster2 back", 60, async () => {
                 const clusters: any[] = await istiod1.debug("clusterz");
@@ -340,16 +322,16 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
         });
     });
 
-    it("previews and applies a mesh ID change as an update of the istiod releases only", async () => {
+    it("previews and applies a mesh ID change as in-place updates of istiod's ConfigMaps only", async () => {
         project.writeConfig(stackConfig("mesh2"));
         const preview = await project.stack.preview({ diff: true });
         assert.match(preview.stdout, /meshID\s*:\s*"mesh1" => "mesh2"/);
         assert.deepEqual(
             Object.fromEntries(Object.entries(preview.changeSummary).filter(([op]) => op !== "same")),
-            { update: 2 },
+            { update: 6 }, // per cluster: the mesh config (istio), the injector's values and the chart's values
         );
         const up = await project.stack.up();
-        assert.equal(up.summary.resourceChanges?.update, 2);
+        assert.equal(up.summary.resourceChanges?.update, 6);
         for (const cluster of CLUSTERS) {
             const meshConfig = yaml.load(getJson(admin(cluster), ["configmap", "istio", "-n", "istio-system"]).data.mesh) as any;
             assert.equal(meshConfig.defaultConfig.meshId, "mesh2");
@@ -357,13 +339,13 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
         await project.stack.preview({ expectNoChanges: true });
     });
 
-    it("replaces the generated CA with a supplied one: the tls resources go, cacerts are replaced", async () => {
+    it("replaces the generated CA with a supplied one: the tls resources go, cacerts are updated in place", async () => {
         const supplied = makeCa();
         await project.stack.setConfig("istio-multicluster:ca", { value: JSON.stringify(supplied), secret: true });
         const preview = await project.stack.preview({ diff: true });
         assert.deepEqual(
             Object.fromEntries(Object.entries(preview.changeSummary).filter(([op]) => op !== "same")),
-            { delete: 8, replace: 2 }, // the kubernetes provider replaces a Secret whose data changes
+            { delete: 8, update: 2 }, // enableSecretMutable: the Secret is not deleted and created again
         );
         const up = await project.stack.up();
         assert.equal(up.outputs.rootCert.value, supplied.rootCert);
@@ -416,5 +398,22 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
         for (const cluster of CLUSTERS) {
             assert.ok(isGone(admin(cluster), ["namespace", "istio-system"]));
         }
+    });
+
+    it("stops preview and up naming a cluster whose API server does not answer, creating nothing in the other", async () => {
+        const unreachable = await ProjectStack.create("e2e-unreachable", projectDir);
+        // cluster2's kubeconfig, pointing at a loopback port nothing listens on.
+        const kubeconfig = yaml.load(fs.readFileSync(admin("cluster2"), "utf8")) as any;
+        kubeconfig.clusters[0].cluster.server = "https://127.0.0.1:1";
+        const file = path.join(work, "cluster2-unreachable.kubeconfig");
+        fs.writeFileSync(file, yaml.dump(kubeconfig), { mode: 0o600 });
+        const valid = stackConfig("mesh1") as { clusters: Record<string, unknown>[] };
+        unreachable.writeConfig({ ...valid, clusters: [valid.clusters[0], { ...valid.clusters[1], kubeconfig: file }] });
+        const expected = /Cannot reach the API server of 1 cluster; stopped before changing anything:\s+- cluster2 at https:\/\/127\.0\.0\.1:1: connection refused \(ECONNREFUSED\)/;
+        await assert.rejects(unreachable.stack.preview(), (err: Error) => expected.test(err.message));
+        await assert.rejects(unreachable.stack.up(), (err: Error) => expected.test(err.message));
+        const resources = (await unreachable.stack.exportStack()).deployment.resources ?? [];
+        assert.deepEqual(resources.filter((r: any) => r.type !== "pulumi:pulumi:Stack"), []);
+        assert.ok(isGone(admin("cluster1"), ["namespace", "istio-system"]));
     });
 });

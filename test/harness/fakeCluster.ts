@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 /**
  * What the providers would return for our resources, made up but shaped like the real thing: the
  * token controller's data in service-account-token Secrets, kind's kubeconfig and node address, PEM
- * blocks from the TLS provider, Helm release status and the verification's JSON.
+ * blocks from the TLS provider, an installed gateway's Service as a read finds it,
+ * and the verification's JSON.
  */
 
 export const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
@@ -16,6 +17,11 @@ export function clusterOfProvider(provider: string | undefined): string | undefi
 export const fakeToken = (cluster: string, secretName: string) => `token-of-${cluster}-${secretName}`;
 export const fakeClusterCa = (cluster: string) => `-----BEGIN CERTIFICATE-----\nCA of ${cluster}\n-----END CERTIFICATE-----\n`;
 export const fakeNodeAddress = (cluster: string) => `172.18.0.${cluster.length + cluster.charCodeAt(cluster.length - 1) % 50}`;
+/** The address a cloud load balancer gives a cluster's LoadBalancer Services. */
+export const fakeLoadBalancerAddress = (cluster: string) => `203.0.113.${cluster.length + cluster.charCodeAt(cluster.length - 1) % 50}`;
+
+/** The `service` values of the gateway releases installed so far, by `<cluster>/<namespace>/<name>`. */
+const gatewayServices = new Map<string, { type: string; externalIPs?: string[] }>();
 const pem = (label: string, body: string) => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 
 export function fakeKubeconfig(cluster: string, server = "https://127.0.0.1:6443"): string {
@@ -42,6 +48,9 @@ export function fakeKubeconfig(cluster: string, server = "https://127.0.0.1:6443
 
 export function fakeState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
     const { type, name, inputs } = args;
+    if (args.id && type === "kubernetes:core/v1:Service") {
+        return readService(clusterOfProvider(args.provider)!, args.id);
+    }
     switch (type) {
         case "kubernetes:core/v1:Secret": {
             if (inputs.type !== "kubernetes.io/service-account-token") {
@@ -69,9 +78,24 @@ export function fakeState(args: pulumi.runtime.MockResourceArgs): Record<string,
             return { certPem: pem("CERTIFICATE", `${name} self-signed with ${inputs.privateKeyPem.split("\n")[1]}`) };
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { certPem: pem("CERTIFICATE", `${name} issued by ${inputs.caCertPem.split("\n")[1]}`) };
-        case "kubernetes:helm.sh/v3:Release":
-            return { status: { name: inputs.name, namespace: inputs.namespace, revision: 1, status: "deployed" } };
+        case "kubernetes:helm.sh/v4:Chart":
+            if (inputs.values?.service) {
+                gatewayServices.set(`${clusterOfProvider(args.provider)}/${inputs.namespace}/${inputs.name}`, inputs.values.service);
+            }
+            return {};
         default:
             return type.startsWith("kubernetes:") && inputs.metadata ? { metadata: { ...inputs.metadata, uid: `${name}-uid`, generation: 1 } } : {};
     }
+}
+
+/** A gateway Service as the cluster holds it once its chart is installed: its external IPs, or a load balancer's address. */
+function readService(cluster: string, id: string): Record<string, unknown> {
+    const service = gatewayServices.get(`${cluster}/${id}`);
+    if (service === undefined) {
+        throw new Error(`services "${id}" not found in ${cluster}`);
+    }
+    const [namespace, name] = id.split("/");
+    return service.type === "LoadBalancer"
+        ? { metadata: { name, namespace }, spec: { type: "LoadBalancer" }, status: { loadBalancer: { ingress: [{ ip: fakeLoadBalancerAddress(cluster) }] } } }
+        : { metadata: { name, namespace }, spec: service, status: { loadBalancer: {} } };
 }

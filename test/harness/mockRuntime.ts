@@ -10,7 +10,9 @@ export interface RecordedResource {
     readonly type: string;
     readonly name: string;
     readonly custom: boolean;
-    /** Inputs with secrets unwrapped. */
+    /** Read (`Resource.get`) rather than registered: the program does not own it. */
+    readonly read: boolean;
+    /** Inputs with secrets unwrapped; for a read, its ID is `inputs.id`. */
     readonly inputs: Record<string, any>;
     /** Top-level input keys that carry a secret somewhere inside. */
     readonly secretInputs: ReadonlySet<string>;
@@ -48,22 +50,35 @@ export async function runWithMocks<T>(
     );
     const resources: RecordedResource[] = [];
     const monitor = pulumi.runtime.getMonitor() as any;
+    const record = (req: any, read: boolean, raw: Record<string, any>) => (res: any) =>
+        resources.push({
+            urn: res.getUrn(),
+            type: req.getType(),
+            name: req.getName(),
+            custom: read || req.getCustom(),
+            read,
+            inputs: unwrapSecrets(raw),
+            secretInputs: new Set(Object.keys(raw).filter((k) => containsSecret(raw[k]))),
+            provider: req.getProvider() || undefined,
+            parent: req.getParent(),
+            dependencies: req.getDependenciesList(),
+        });
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) => {
-        const raw = req.getObject()?.toJavaScript() ?? {};
+        const done = record(req, false, req.getObject()?.toJavaScript() ?? {});
         return register(req, (err: unknown, res: any) => {
             if (!err) {
-                resources.push({
-                    urn: res.getUrn(),
-                    type: req.getType(),
-                    name: req.getName(),
-                    custom: req.getCustom(),
-                    inputs: unwrapSecrets(raw),
-                    secretInputs: new Set(Object.keys(raw).filter((k) => containsSecret(raw[k]))),
-                    provider: req.getProvider() || undefined,
-                    parent: req.getParent(),
-                    dependencies: req.getDependenciesList(),
-                });
+                done(res);
+            }
+            callback(err, res);
+        });
+    };
+    const read = monitor.readResource.bind(monitor);
+    monitor.readResource = (req: any, callback: (err: unknown, res: any) => void) => {
+        const done = record(req, true, { ...(req.getProperties()?.toJavaScript() ?? {}), id: req.getId() });
+        return read(req, (err: unknown, res: any) => {
+            if (!err) {
+                done(res);
             }
             callback(err, res);
         });

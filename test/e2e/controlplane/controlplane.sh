@@ -13,6 +13,8 @@
 #       writes <dir>/admin.kubeconfig (cluster-admin) and waits until the API server is ready
 #   controlplane.sh stop <dir>
 #       stops the processes started in <dir>; safe to repeat and after a failed start
+#   controlplane.sh stop-apiserver <dir> / start-apiserver <dir>
+#       stops only the API server (the cluster becomes unreachable) / starts it again
 #
 # The binaries come from build-kube.sh ($KUBE_BIN_DIR, or the PATH).
 set -euo pipefail
@@ -93,22 +95,27 @@ egressSelections:
         udsName: $dir/pod-network.sock
 YAML
 
-    "$(bin kube-apiserver)" --etcd-servers "http://127.0.0.1:$etcd_port" \
-        --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$port" --cert-dir "$dir" \
-        --tls-cert-file "$dir/apiserver.crt" --tls-private-key-file "$dir/apiserver.key" --client-ca-file "$dir/ca.crt" \
-        --authorization-mode RBAC --service-cluster-ip-range 10.96.0.0/16 --endpoint-reconciler-type none \
-        --service-account-issuer "https://kubernetes.default.svc.cluster.local" \
-        --service-account-key-file "$dir/sa.pub" --service-account-signing-key-file "$dir/sa.key" \
-        --enable-aggregator-routing=true --egress-selector-config-file "$dir/egress-selector.yaml" \
-        >"$dir/kube-apiserver.log" 2>&1 &
-    echo $! >"$dir/kube-apiserver.pid"
-
-    local admin=(--cacert "$dir/ca.crt" --cert "$dir/admin.crt" --key "$dir/admin.key")
-    if ! wait_until 90 curl -sf "${admin[@]}" "https://127.0.0.1:$port/readyz"; then
-        echo "controlplane $name: kube-apiserver not ready after 90 s; last log lines:" >&2
-        tail -n 20 "$dir/etcd.log" "$dir/kube-apiserver.log" >&2
-        return 1
-    fi
+    # Kept so that one API server can be stopped and started again (the fault suite's lost cluster).
+    cat >"$dir/kube-apiserver.args" <<ARGS
+--etcd-servers=http://127.0.0.1:$etcd_port
+--bind-address=127.0.0.1
+--advertise-address=127.0.0.1
+--secure-port=$port
+--cert-dir=$dir
+--tls-cert-file=$dir/apiserver.crt
+--tls-private-key-file=$dir/apiserver.key
+--client-ca-file=$dir/ca.crt
+--authorization-mode=RBAC
+--service-cluster-ip-range=10.96.0.0/16
+--endpoint-reconciler-type=none
+--service-account-issuer=https://kubernetes.default.svc.cluster.local
+--service-account-key-file=$dir/sa.pub
+--service-account-signing-key-file=$dir/sa.key
+--enable-aggregator-routing=true
+--egress-selector-config-file=$dir/egress-selector.yaml
+ARGS
+    echo "$port" >"$dir/apiserver.port"
+    start_apiserver "$dir" "$name"
 
     "$(bin kube-controller-manager)" --kubeconfig "$dir/controller-manager.kubeconfig" \
         --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false \
@@ -123,6 +130,28 @@ YAML
         return 1
     fi
     echo "controlplane $name: ready at https://127.0.0.1:$port ($dir/admin.kubeconfig)" >&2
+}
+
+# Starts kube-apiserver with the arguments start() saved in <dir> and waits until it is ready.
+start_apiserver() { # <dir> <name>
+    local dir=$1 name=$2 port args
+    port=$(<"$dir/apiserver.port")
+    mapfile -t args <"$dir/kube-apiserver.args"
+    "$(bin kube-apiserver)" "${args[@]}" >>"$dir/kube-apiserver.log" 2>&1 &
+    echo $! >"$dir/kube-apiserver.pid"
+    if ! wait_until 90 curl -sf --cacert "$dir/ca.crt" --cert "$dir/admin.crt" --key "$dir/admin.key" "https://127.0.0.1:$port/readyz"; then
+        echo "controlplane $name: kube-apiserver not ready after 90 s; last log lines:" >&2
+        tail -n 20 "$dir/etcd.log" "$dir/kube-apiserver.log" >&2
+        return 1
+    fi
+}
+
+# Stops only the API server: clients get "connection refused"; etcd and the controllers keep running.
+stop_apiserver() { # <dir>
+    local dir=$1 pid
+    pid=$(<"$dir/kube-apiserver.pid")
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_until 15 bash -c "! kill -0 $pid"
 }
 
 wait_until() { # <seconds> <command...>
@@ -149,5 +178,7 @@ stop() {
 case "${1:-}" in
 start) shift; (($# == 5)) || { echo "usage: $0 start <name> <dir> <apiserver-port> <etcd-client-port> <etcd-peer-port>" >&2; exit 2; }; start "$@" ;;
 stop) shift; (($# == 1)) || { echo "usage: $0 stop <dir>" >&2; exit 2; }; stop "$@" ;;
-*) echo "usage: $0 start|stop ..." >&2; exit 2 ;;
+stop-apiserver) shift; (($# == 1)) || { echo "usage: $0 stop-apiserver <dir>" >&2; exit 2; }; stop_apiserver "$@" ;;
+start-apiserver) shift; (($# == 1)) || { echo "usage: $0 start-apiserver <dir>" >&2; exit 2; }; start_apiserver "$1" "$(basename "$1")" ;;
+*) echo "usage: $0 start|stop|stop-apiserver|start-apiserver ..." >&2; exit 2 ;;
 esac

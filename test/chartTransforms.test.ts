@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "../components/baseChartTransforms";
+import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "../components/chartTransforms";
 
 /** What the kubernetes provider passes for a chart object it marks retainOnDelete (`keep` policy). */
 function transformArgs(annotations: Record<string, string> | undefined): pulumi.ResourceTransformArgs {
@@ -29,18 +29,24 @@ describe("Helm's keep policy on the objects of the base chart", () => {
     });
 });
 
-describe("the base chart's validating webhook", () => {
-    it("is left to istiod, which owns its failurePolicy and caBundle once it runs", async () => {
-        const webhook = await leaveWebhooksToIstiod({
-            custom: true,
-            type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
-            name: "cluster1-istio-base:istiod-default-validator",
-            props: { metadata: { name: "istiod-default-validator" }, webhooks: [{ name: "validation.istio.io", failurePolicy: "Ignore" }] },
-            opts: {},
+describe("the validating webhooks of the base and istiod charts", () => {
+    const validators = [
+        { chart: "cluster1-istio-base", name: "istiod-default-validator", webhook: "validation.istio.io" },
+        { chart: "cluster1-istiod", name: "istio-validator-istio-system", webhook: "rev.validation.istio.io" },
+    ];
+    for (const { chart, name, webhook } of validators) {
+        it(`${name} is left to istiod, which owns its failurePolicy and caBundle once it runs`, async () => {
+            const transformed = await leaveWebhooksToIstiod({
+                custom: true,
+                type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
+                name: `${chart}:${name}`,
+                props: { metadata: { name }, webhooks: [{ name: webhook, failurePolicy: "Ignore" }] },
+                opts: { ignoreChanges: ["metadata.annotations"] },
+            });
+            assert.deepEqual(transformed?.opts.ignoreChanges, ["metadata.annotations", "webhooks"]);
+            assert.equal(transformed?.props.webhooks[0].failurePolicy, "Ignore", "created failing open, as the chart renders it");
         });
-        assert.deepEqual(webhook?.opts.ignoreChanges, ["webhooks"]);
-        assert.equal(webhook?.props.webhooks[0].failurePolicy, "Ignore", "created failing open, as the chart renders it");
-    });
+    }
 
     it("does not touch the chart's other objects", async () => {
         assert.equal(await leaveWebhooksToIstiod(transformArgs({ "helm.sh/resource-policy": "keep" })), undefined);

@@ -1,0 +1,104 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Cluster } from "../components/cluster";
+import { EastWestGateway } from "../components/eastWestGateway";
+import { ControlPlaneRole } from "../components/helmValues";
+import { IstioControlPlane } from "../components/istioControlPlane";
+import { IstiodExposure } from "../components/istiodExposure";
+import { MeshTrust } from "../components/meshTrust";
+import { RemoteSecret } from "../components/remoteSecret";
+import { StackConfig } from "./config";
+import { ClusterPlan, MeshPlan } from "./topology";
+
+/** Istio across the mesh; lists in the config's cluster order. */
+export interface IstioInstall {
+    readonly planes: readonly IstioControlPlane[];
+    readonly gateways: readonly EastWestGateway[];
+    readonly exposures: readonly IstiodExposure[];
+    readonly remoteSecrets: readonly RemoteSecret[];
+}
+
+/**
+ * Istio in every cluster as `plan` says. Primaries come first: a remote's install takes the address its
+ * primary exposes istiod on. Then the remote secrets, and last the remotes' gateways, whose pods only
+ * get a proxy once the primary's istiod reads the remote and is reachable from it.
+ */
+export function installIstio(config: StackConfig, plan: MeshPlan, clusters: readonly Cluster[], trust: MeshTrust): IstioInstall {
+    const istio = { version: config.istio.version, chartSource: config.istio.chartRepo, values: config.istio.values };
+    const awaitWorkloads = config.workloads.awaitReady;
+    const clusterNamed = (name: string) => clusters.find((c) => c.clusterName === name)!;
+    const planes = new Map<string, IstioControlPlane>();
+    const gateways = new Map<string, EastWestGateway>();
+    const exposures = new Map<string, IstiodExposure>();
+
+    const controlPlane = ({ name, network }: ClusterPlan, role: ControlPlaneRole) =>
+        new IstioControlPlane(name, {
+            provider: clusterNamed(name).provider,
+            clusterName: name,
+            network,
+            role,
+            meshId: config.meshId,
+            trustDomain: config.trustDomain,
+            istio,
+            ca: trust.bundles[name],
+            istioHub: config.images.istioHub,
+            awaitWorkloads,
+            keepCrds: config.istio.keepCrds,
+            adoptExistingNamespace: config.clusters.find((c) => c.name === name)!.existingIstioNamespace,
+        });
+    const eastWestGateway = ({ name, network, eastWestGateway: gateway }: ClusterPlan, injector: pulumi.Resource[]) =>
+        new EastWestGateway(name, {
+            provider: clusterNamed(name).provider,
+            network,
+            namespace: planes.get(name)!.namespace,
+            istio,
+            injector,
+            exposeServices: gateway === "network-and-services",
+            externalAddress: clusterNamed(name).nodeAddress,
+            awaitWorkloads,
+        });
+
+    const primaries = plan.clusters.filter((c) => c.role === "primary");
+    const remotes = plan.clusters.filter((c) => c.role === "remote");
+    for (const primary of primaries) {
+        const plane = controlPlane(primary, { type: "primary", servesRemotes: primary.exposesIstiod });
+        planes.set(primary.name, plane);
+        if (primary.eastWestGateway !== "none") {
+            gateways.set(primary.name, eastWestGateway(primary, [plane.istiod]));
+        }
+        if (primary.exposesIstiod) {
+            const exposure = new IstiodExposure(primary.name, {
+                provider: clusterNamed(primary.name).provider,
+                namespace: plane.namespace,
+                istiod: plane.istiod,
+                gatewayChart: gateways.get(primary.name)!.chart,
+                gatewayService: gateways.get(primary.name)!.service,
+            });
+            exposures.set(primary.name, exposure);
+        }
+    }
+    for (const remote of remotes) {
+        const discoveryAddress = exposures.get(remote.controlPlane)!.address;
+        planes.set(remote.name, controlPlane(remote, { type: "remote", primary: remote.controlPlane, discoveryAddress }));
+    }
+
+    const remoteSecrets = new Map(
+        plan.remoteSecrets.map(({ source, target }) => {
+            const from = clusterNamed(source);
+            const to = clusterNamed(target);
+            const secret = new RemoteSecret(`${source}-to-${target}`, {
+                source: { name: source, provider: from.provider, namespace: planes.get(source)!.namespace, apiServer: from.apiServer, istiod: planes.get(source)!.istiod },
+                target: { name: target, provider: to.provider, namespace: planes.get(target)!.namespace },
+            });
+            return [`${source}-to-${target}`, secret] as const;
+        }),
+    );
+
+    for (const remote of remotes.filter((r) => r.eastWestGateway !== "none")) {
+        const exposure = exposures.get(remote.controlPlane)!;
+        const readByPrimary = remoteSecrets.get(`${remote.name}-to-${remote.controlPlane}`)!;
+        gateways.set(remote.name, eastWestGateway(remote, [planes.get(remote.name)!.istiod, readByPrimary.secret, exposure.gateway, exposure.virtualService]));
+    }
+
+    const inOrder = <T>(byName: Map<string, T>) => plan.clusters.flatMap((c) => (byName.has(c.name) ? [byName.get(c.name)!] : []));
+    return { planes: inOrder(planes), gateways: inOrder(gateways), exposures: inOrder(exposures), remoteSecrets: [...remoteSecrets.values()] };
+}
