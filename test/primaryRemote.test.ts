@@ -41,8 +41,8 @@ const SCENARIOS: Scenario[] = [
             "pulumi:providers:kubernetes": 2,
             "kubernetes:core/v1:Namespace": 4,
             "kubernetes:core/v1:Secret": 4, // 2 cacerts + 1 reader token + 1 remote secret
-            "kubernetes:helm.sh/v3:Release": 3, // istiod (or its remote profile) per cluster + the primary's gateway
-            "kubernetes:helm.sh/v4:Chart": 2,
+            // base and istiod (or their remote profile) per cluster + the primary's gateway
+            "kubernetes:helm.sh/v4:Chart": 5,
             "kubernetes:networking.istio.io/v1:Gateway": 1, // istiod-gateway only: nothing crosses networks
             "kubernetes:networking.istio.io/v1:VirtualService": 1,
             "kubernetes:core/v1:Service": 2,
@@ -68,8 +68,7 @@ const SCENARIOS: Scenario[] = [
             "pulumi:providers:kubernetes": 3,
             "kubernetes:core/v1:Namespace": 6,
             "kubernetes:core/v1:Secret": 7, // 3 cacerts + 2 reader tokens + 2 remote secrets
-            "kubernetes:helm.sh/v3:Release": 6, // istiod + gateway per cluster
-            "kubernetes:helm.sh/v4:Chart": 3,
+            "kubernetes:helm.sh/v4:Chart": 9, // base, istiod and gateway per cluster
             "kubernetes:networking.istio.io/v1:Gateway": 2, // cross-network-gateway and istiod-gateway, both in hub
             "kubernetes:networking.istio.io/v1:VirtualService": 1,
             "kubernetes:core/v1:Service": 3,
@@ -95,8 +94,7 @@ const SCENARIOS: Scenario[] = [
             "pulumi:providers:kubernetes": 4,
             "kubernetes:core/v1:Namespace": 8,
             "kubernetes:core/v1:Secret": 16, // 4 cacerts + 6 reader tokens + 6 remote secrets
-            "kubernetes:helm.sh/v3:Release": 6, // 4 istiod + the primaries' gateways
-            "kubernetes:helm.sh/v4:Chart": 4,
+            "kubernetes:helm.sh/v4:Chart": 10, // 4 base + 4 istiod + the primaries' gateways
             "kubernetes:networking.istio.io/v1:Gateway": 2,
             "kubernetes:networking.istio.io/v1:VirtualService": 2,
             "kubernetes:core/v1:Service": 4,
@@ -132,8 +130,7 @@ const SCENARIOS: Scenario[] = [
             "pulumi:providers:kubernetes": 6,
             "kubernetes:core/v1:Namespace": 12,
             "kubernetes:core/v1:Secret": 36, // 6 cacerts + 15 reader tokens + 15 remote secrets
-            "kubernetes:helm.sh/v3:Release": 12,
-            "kubernetes:helm.sh/v4:Chart": 6,
+            "kubernetes:helm.sh/v4:Chart": 18, // base, istiod and gateway per cluster
             "kubernetes:networking.istio.io/v1:Gateway": 5, // cross-network-gateway in 3 primaries, istiod-gateway in 2
             "kubernetes:networking.istio.io/v1:VirtualService": 2,
             "kubernetes:core/v1:Service": 6,
@@ -154,6 +151,24 @@ const byName = (resources: RecordedResource[], name: string) => {
     return found;
 };
 const named = (resources: RecordedResource[], name: string) => resources.find((r) => r.name === name);
+
+/** Whether `from` waits for `urn`, directly or through what it waits for. */
+function dependsOnTransitively(resources: RecordedResource[], from: RecordedResource, urn: string): boolean {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const seen = new Set<string>();
+    const pending = [...from.dependencies];
+    while (pending.length > 0) {
+        const next = pending.pop()!;
+        if (next === urn) {
+            return true;
+        }
+        if (!seen.has(next)) {
+            seen.add(next);
+            pending.push(...(byUrn.get(next)?.dependencies ?? []));
+        }
+    }
+    return false;
+}
 
 /** The cluster a resource belongs to by its name: the longest cluster name it starts with, or the pair's end. */
 function clusterOfName(name: string, clusters: readonly string[]): string {
@@ -259,15 +274,16 @@ for (const scenario of SCENARIOS) {
 
         it("installs east-west gateways where the topology needs them, exposing services only from primaries", () => {
             for (const cluster of clusters) {
-                const release = named(resources, `${cluster}-istio-eastwestgateway`);
+                const chart = named(resources, `${cluster}-istio-eastwestgateway`);
                 const crossNetwork = named(resources, `${cluster}-cross-network-gateway`);
                 const expected = scenario.gateways[cluster];
-                assert.equal(release !== undefined, expected !== undefined, cluster);
+                assert.equal(chart !== undefined, expected !== undefined, cluster);
                 assert.equal(crossNetwork !== undefined, expected === "network-and-services", cluster);
-                if (release) {
-                    assert.equal(release.inputs.chart, "gateway");
-                    assert.equal(release.inputs.values.name, "istio-eastwestgateway");
-                    assert.equal(release.inputs.values.networkGateway, scenario.networks[cluster]);
+                if (chart) {
+                    assert.equal(chart.type, "kubernetes:helm.sh/v4:Chart");
+                    assert.equal(chart.inputs.chart, "gateway");
+                    assert.equal(chart.inputs.values.name, "istio-eastwestgateway");
+                    assert.equal(chart.inputs.values.networkGateway, scenario.networks[cluster]);
                 }
             }
         });
@@ -304,6 +320,8 @@ for (const scenario of SCENARIOS) {
                 });
                 const istiod = byName(resources, `${primary}-istiod`).urn;
                 assert.ok(gateway.dependencies.includes(istiod) && vs.dependencies.includes(istiod), "istiod's webhook validates them");
+                const gatewayChart = byName(resources, `${primary}-istio-eastwestgateway`).urn;
+                assert.ok(gateway.dependencies.includes(gatewayChart) && vs.dependencies.includes(gatewayChart), "they route through the gateway's pods");
             }
         });
 
@@ -327,9 +345,15 @@ for (const scenario of SCENARIOS) {
         it("installs each remote after its primary's gateway and exposure, so destroy removes it first", () => {
             for (const [remote, primary] of Object.entries(scenario.remotes)) {
                 const istiod = byName(resources, `${remote}-istiod`);
-                for (const name of [`${primary}-istio-eastwestgateway`, `${primary}-istiod-vs`, `${primary}-eastwest-service`]) {
+                assert.equal(istiod.type, "kubernetes:helm.sh/v4:Chart");
+                // By data: its remotePilotAddress is read from the gateway's Service once the VirtualService exists.
+                for (const name of [`${primary}-istiod-vs`, `${primary}-eastwest-service`]) {
                     assert.ok(istiod.dependencies.includes(byName(resources, name).urn), `${remote}'s istiod waits for ${name}`);
                 }
+                // The gateway's chart through the exposure, which depends on it: Pulumi orders by the whole graph.
+                const chart = byName(resources, `${primary}-istio-eastwestgateway`);
+                assert.equal(chart.type, "kubernetes:helm.sh/v4:Chart");
+                assert.ok(dependsOnTransitively(resources, istiod, chart.urn), `${remote}'s istiod waits for ${chart.name}`);
             }
         });
 
