@@ -9,7 +9,7 @@
 #                     the manual procedure of Istio's guides and against the floor (test/e2e/bench/),
 #                     $BENCH_RUNS runs each in rotating order: set-up and teardown times and their
 #                     ratios, the program's previews, its peak memory and where its `pulumi up` spends
-#                     its time.
+#                     its time; then how its set-up and no-change preview grow with the cluster count.
 #   e2e:              wall time of `npm run test:e2e` cold (empty build caches: what a fresh machine
 #                     pays) and warm (caches kept), and their ratio.
 #   sizes:            size of each binary the e2e toolchain builds (built first if not cached).
@@ -96,6 +96,22 @@ compare_clusters() {
         done
     done
     node build/test/e2e/bench/report.js "$n" "$results" "$work"
+    sed "s/^/$n\t/" "$results" >>"$scaling"
+}
+
+# How the program's set-up and no-change preview grow with the cluster count: medians, and their ratio
+# to the smallest count measured.
+print_scaling() {
+    local n step base_up base_preview up preview
+    of() { awk -F '\t' -v n="$1" -v step="$2" '$1 == n && $2 == "program" && $3 == step { print $5 }' "$scaling" | median; }
+    set -- $(cut -f1 "$scaling" | sort -nu)
+    base_up=$(of "$1" up) base_preview=$(of "$1" preview)
+    echo "program scaling (ratio to $1 clusters):"
+    for n in "$@"; do
+        up=$(of "$n" up) preview=$(of "$n" preview)
+        awk -v n="$n" -v up="$up" -v pv="$preview" -v bu="$base_up" -v bp="$base_preview" \
+            'BEGIN { printf "  %s clusters: pulumi up %.1f s (%.2fx), no-change preview %.1f s (%.2fx)\n", n, up, up / bu, pv, pv / bp }'
+    done
 }
 
 case "$mode" in
@@ -127,10 +143,13 @@ sync)
     ;;
 compare)
     rm -rf build && npx tsc -p tsconfig.test.json
+    scaling=$(mktemp "${TMPDIR:-/tmp}/istio-mc-scaling.XXXXXX")
+    trap 'rm -f "$scaling"' EXIT
     for n in ${BENCH_CLUSTERS:-2 3 4}; do
         # A subshell per cluster count: its control planes and work directory go when it ends.
         (E2E_CLUSTER_COUNT=$n compare_clusters)
     done
+    print_scaling
     ;;
 e2e)
     cold_root=$(mktemp -d "${TMPDIR:-/tmp}/istio-mc-cold.XXXXXX")
