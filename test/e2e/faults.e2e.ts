@@ -183,9 +183,9 @@ describe("recovery from faults", { concurrency: 1 }, () => {
     fault("apiserver-lost-during-up", async () => {
         const struck = await cli.run(["up", "--yes", "--skip-preview"], { at: onResource(/::cluster2-istiod($|:)/), strike: () => controlPlane("stop-apiserver", "cluster2") });
         assert.ok(struck.struckAt !== undefined, `the fault never struck\n${struck.output.slice(-2000)}`);
+        controlPlane("start-apiserver", "cluster2");
         assert.notEqual(struck.code, 0, "pulumi up succeeded without cluster2's API server");
         const afterFault = objectCount(madeByTheRun(beforeUp));
-        controlPlane("start-apiserver", "cluster2");
         const { seconds, commands } = await recover();
         assertConverged();
         rows.push({ fault: "cluster2's API server lost during up", recovery: `API server back; ${commands}`, convergeSeconds: seconds, objectsAfterFault: afterFault, objectsAfterRecovery: objectCount(madeByTheRun(beforeUp)), survivors: 0 });
@@ -198,9 +198,9 @@ describe("recovery from faults", { concurrency: 1 }, () => {
         const deletingInCluster2 = (e: EngineEvent | undefined) => e?.resourcePreEvent?.metadata?.op === "delete" && /::cluster2-/.test(urnOf(e) ?? "");
         const struck = await cli.run(["destroy", "--yes", "--skip-preview"], { at: deletingInCluster2, strike: () => controlPlane("stop-apiserver", "cluster2") });
         assert.ok(struck.struckAt !== undefined, `the fault never struck\n${struck.output.slice(-2000)}`);
+        controlPlane("start-apiserver", "cluster2");
         assert.notEqual(struck.code, 0, "pulumi destroy succeeded without cluster2's API server");
         const afterFault = objectCount(madeByTheRun(beforeUp));
-        controlPlane("start-apiserver", "cluster2");
         const again = await cli.mustRun(["destroy", "--yes", "--skip-preview"]);
         assertNothingLeft();
         rows.push({ fault: "cluster2's API server lost during destroy", recovery: "API server back; pulumi destroy", convergeSeconds: again.seconds, objectsAfterFault: afterFault, objectsAfterRecovery: objectCount(madeByTheRun(beforeUp)), survivors: 0 });

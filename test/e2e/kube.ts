@@ -70,15 +70,18 @@ export function allObjects(kubeconfig: string): Set<string> {
     return new Set(everyObject(kubeconfig).map(({ resource, metadata }) => `${resource} ${metadata.namespace ?? ""}/${metadata.name}`));
 }
 
+/** Kinds named by what the API server picked at random: a Service's cluster IP allocation. */
+const RANDOMLY_NAMED = new Set(["ipaddresses.networking.k8s.io"]);
+
 /**
  * How many objects the API server holds under each `<resource> <namespace>/<name>`, where an object
- * whose name was generated counts under `<generateName>*`: two runs that made the same objects give
+ * whose name was generated counts under `<generateName>*` (one named at random, under `*`): two runs that made the same objects give
  * the same inventory, and a duplicate shows as a count of 2.
  */
 export function inventory(objects: ListedObject[]): Map<string, number> {
     const counts = new Map<string, number>();
     for (const { resource, metadata } of objects) {
-        const key = `${resource} ${metadata.namespace ?? ""}/${metadata.generateName ? `${metadata.generateName}*` : metadata.name}`;
+        const key = `${resource} ${metadata.namespace ?? ""}/${metadata.generateName ? `${metadata.generateName}*` : RANDOMLY_NAMED.has(resource) ? "*" : metadata.name}`;
         counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     return counts;
