@@ -30,3 +30,30 @@ export const leaveWebhooksToIstiod: pulumi.ResourceTransform = ({ type, props, o
     type === VALIDATING_WEBHOOK_CONFIGURATION
         ? { props, opts: { ...opts, ignoreChanges: [...(opts.ignoreChanges ?? []), "webhooks"] } }
         : undefined;
+
+/**
+ * Makes every object of a chart also depend on `resources`. A Chart is a component: what it depends on
+ * orders its install, but Pulumi orders deletes by each object's own dependencies, which the chart's
+ * objects do not inherit from it.
+ */
+export function alsoDependOn(resources: readonly pulumi.Resource[]): pulumi.ResourceTransform {
+    return ({ props, opts }) => {
+        // A chart's objects come with no dependsOn, or a list of resources.
+        const own = opts.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn as pulumi.Input<pulumi.Resource>];
+        return { props, opts: { ...opts, dependsOn: [...own, ...resources] } };
+    };
+}
+
+/**
+ * The transforms in order, as one: the engine loses an object's provider when two transforms of a
+ * chart change the same object's options, so each chart gets a single transform.
+ */
+export function inOrder(...transforms: pulumi.ResourceTransform[]): pulumi.ResourceTransform {
+    return async (args) => {
+        let current = { props: args.props, opts: args.opts };
+        for (const transform of transforms) {
+            current = (await transform({ ...args, ...current })) ?? current;
+        }
+        return current;
+    };
+}

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./chartTransforms";
+import { alsoDependOn, inOrder, leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./chartTransforms";
 import { baseRoleValues, chartLocation, ControlPlaneRole, IstioCharts, istiodRoleValues, mergeValues, renderingDigest } from "./helmValues";
 import { ClusterCaBundle } from "./meshTrust";
 
@@ -27,10 +27,8 @@ export interface IstioControlPlaneArgs {
      */
     readonly adoptExistingNamespace: boolean;
     /**
-     * On a remote, the primary's objects its istiod is reached through (the exposure). `istio-system`
-     * depends on them, so `pulumi destroy` deletes it, and with it every namespaced object of the remote's
-     * charts, before them. (The charts' own objects cannot be given the dependency: the engine loses their
-     * provider when a transform adds it to an object another transform changes too.)
+     * On a remote, the primary's objects its istiod is reached through (the exposure): every object of
+     * this control plane depends on them, so `pulumi destroy` deletes the remote before them.
      */
     readonly servedThrough?: readonly pulumi.Resource[];
 }
@@ -50,7 +48,9 @@ export class IstioControlPlane extends pulumi.ComponentResource {
 
     constructor(name: string, args: IstioControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:istio:ControlPlane", name, {}, opts);
-        const childOpts = { parent: this, provider: args.provider };
+        const servedThrough = args.servedThrough ?? [];
+        const childOpts = { parent: this, provider: args.provider, dependsOn: [...servedThrough] };
+        const chartTransforms = servedThrough.length > 0 ? [alsoDependOn(servedThrough)] : [];
         const { istio } = args;
 
         const metadata = {
@@ -63,8 +63,8 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         // deleting the patch gives up that label and nothing else. A label another manager set to a
         // different value is a conflict that stops `pulumi up` (not forced: the network would be wrong).
         const namespace = args.adoptExistingNamespace
-            ? new k8s.core.v1.NamespacePatch(`${name}-istio-system`, { metadata }, { ...childOpts, dependsOn: [...(args.servedThrough ?? [])] })
-            : new k8s.core.v1.Namespace(`${name}-istio-system`, { metadata }, { ...childOpts, dependsOn: [...(args.servedThrough ?? [])] });
+            ? new k8s.core.v1.NamespacePatch(`${name}-istio-system`, { metadata }, childOpts)
+            : new k8s.core.v1.Namespace(`${name}-istio-system`, { metadata }, childOpts);
         this.namespace = namespace.metadata.name;
 
         // As `data`, not `stringData`: the provider takes an existing object over by server-side apply
@@ -108,7 +108,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 ),
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, transforms: [retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod] },
+            { ...childOpts, transforms: [inOrder(retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod, ...chartTransforms)] },
         );
 
         // `istiod` is rendered into one resource per object too, under the release name Helm would give
@@ -142,7 +142,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 values: istiodValues,
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, dependsOn: [this.base, cacerts], transforms: [leaveWebhooksToIstiod] },
+            { ...childOpts, dependsOn: [...servedThrough, this.base, cacerts], transforms: [inOrder(leaveWebhooksToIstiod, ...chartTransforms)] },
         );
         this.istiodDigest = renderingDigest("istiod", istio.version, istiodValues);
 
