@@ -38,22 +38,7 @@ export const leaveWebhooksToIstiod: pulumi.ResourceTransform = ({ type, props, o
  */
 export function alsoDependOn(resources: readonly pulumi.Resource[]): pulumi.ResourceTransform {
     return ({ props, opts }) => {
-        // A chart's objects come with no dependsOn, or a list of resources.
-        const own = opts.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn as pulumi.Input<pulumi.Resource>];
-        return { props, opts: { ...opts, dependsOn: [...own, ...resources] } };
-    };
-}
-
-/**
- * The transforms in order, as one: the engine loses an object's provider when two transforms of a
- * chart change the same object's options, so each chart gets a single transform.
- */
-export function inOrder(...transforms: pulumi.ResourceTransform[]): pulumi.ResourceTransform {
-    return async (args) => {
-        let current = { props: args.props, opts: args.opts };
-        for (const transform of transforms) {
-            current = (await transform({ ...args, ...current })) ?? current;
-        }
-        return current;
+        const own = pulumi.output(opts.dependsOn ?? []).apply((d) => (Array.isArray(d) ? d : [d]));
+        return { props, opts: { ...opts, dependsOn: pulumi.all([own, resources]).apply(([o, r]) => [...o, ...r]) } };
     };
 }

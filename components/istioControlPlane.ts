@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { alsoDependOn, inOrder, leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./chartTransforms";
+import { alsoDependOn, leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./chartTransforms";
 import { baseRoleValues, chartLocation, ControlPlaneRole, IstioCharts, istiodRoleValues, mergeValues, renderingDigest } from "./helmValues";
 import { ClusterCaBundle } from "./meshTrust";
 
@@ -108,7 +108,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 ),
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, transforms: [inOrder(retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod, ...chartTransforms)] },
+            { ...childOpts, transforms: [retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod, ...chartTransforms] },
         );
 
         // `istiod` is rendered into one resource per object too, under the release name Helm would give
@@ -142,7 +142,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 values: istiodValues,
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, dependsOn: [...servedThrough, this.base, cacerts], transforms: [inOrder(leaveWebhooksToIstiod, ...chartTransforms)] },
+            { ...childOpts, dependsOn: [...servedThrough, this.base, cacerts], transforms: [leaveWebhooksToIstiod, ...chartTransforms] },
         );
         this.istiodDigest = renderingDigest("istiod", istio.version, istiodValues);
 
