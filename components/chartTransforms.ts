@@ -30,15 +30,3 @@ export const leaveWebhooksToIstiod: pulumi.ResourceTransform = ({ type, props, o
     type === VALIDATING_WEBHOOK_CONFIGURATION
         ? { props, opts: { ...opts, ignoreChanges: [...(opts.ignoreChanges ?? []), "webhooks"] } }
         : undefined;
-
-/**
- * Makes every object of a chart also depend on `resources`. A Chart is a component: what it depends on
- * orders its install, but Pulumi orders deletes by each object's own dependencies, which the chart's
- * objects do not inherit from it.
- */
-export function alsoDependOn(resources: readonly pulumi.Resource[]): pulumi.ResourceTransform {
-    return ({ props, opts }) => {
-        const own = pulumi.output(opts.dependsOn ?? []).apply((d) => (Array.isArray(d) ? d : [d]));
-        return { props, opts: { ...opts, dependsOn: pulumi.all([own, resources]).apply(([o, r]) => [...o, ...r]) } };
-    };
-}

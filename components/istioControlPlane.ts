@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { alsoDependOn, leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./chartTransforms";
+import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./chartTransforms";
 import { baseRoleValues, chartLocation, ControlPlaneRole, IstioCharts, istiodRoleValues, mergeValues, renderingDigest } from "./helmValues";
 import { ClusterCaBundle } from "./meshTrust";
 
@@ -26,11 +26,6 @@ export interface IstioControlPlaneArgs {
      * remove the label and keep the namespace. When false, the namespace is created and deleted.
      */
     readonly adoptExistingNamespace: boolean;
-    /**
-     * On a remote, the primary's objects its istiod is reached through (the exposure): every object of
-     * this control plane depends on them, so `pulumi destroy` deletes the remote before them.
-     */
-    readonly servedThrough?: readonly pulumi.Resource[];
 }
 
 /**
@@ -48,9 +43,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
 
     constructor(name: string, args: IstioControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:istio:ControlPlane", name, {}, opts);
-        const servedThrough = args.servedThrough ?? [];
-        const childOpts = { parent: this, provider: args.provider, dependsOn: [...servedThrough] };
-        const chartTransforms = servedThrough.length > 0 ? [alsoDependOn(servedThrough)] : [];
+        const childOpts = { parent: this, provider: args.provider };
         const { istio } = args;
 
         const metadata = {
@@ -108,7 +101,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 ),
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, transforms: [retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod, ...chartTransforms] },
+            { ...childOpts, transforms: [retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod] },
         );
 
         // `istiod` is rendered into one resource per object too, under the release name Helm would give
@@ -142,7 +135,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 values: istiodValues,
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, dependsOn: [...servedThrough, this.base, cacerts], transforms: [leaveWebhooksToIstiod, ...chartTransforms] },
+            { ...childOpts, dependsOn: [this.base, cacerts], transforms: [leaveWebhooksToIstiod] },
         );
         this.istiodDigest = renderingDigest("istiod", istio.version, istiodValues);
 

@@ -30,7 +30,7 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
     const gateways = new Map<string, EastWestGateway>();
     const exposures = new Map<string, IstiodExposure>();
 
-    const controlPlane = ({ name, network }: ClusterPlan, role: ControlPlaneRole, servedThrough?: pulumi.Resource[]) =>
+    const controlPlane = ({ name, network }: ClusterPlan, role: ControlPlaneRole) =>
         new IstioControlPlane(name, {
             provider: clusterNamed(name).provider,
             clusterName: name,
@@ -44,7 +44,6 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
             awaitWorkloads,
             keepCrds: config.istio.keepCrds,
             adoptExistingNamespace: config.clusters.find((c) => c.name === name)!.existingIstioNamespace,
-            servedThrough,
         });
     const eastWestGateway = ({ name, network, eastWestGateway: gateway }: ClusterPlan, injector: pulumi.Resource[]) =>
         new EastWestGateway(name, {
@@ -78,9 +77,8 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
         }
     }
     for (const remote of remotes) {
-        const exposure = exposures.get(remote.controlPlane)!;
-        const role: ControlPlaneRole = { type: "remote", primary: remote.controlPlane, discoveryAddress: exposure.address };
-        planes.set(remote.name, controlPlane(remote, role, [exposure.gateway, exposure.virtualService]));
+        const discoveryAddress = exposures.get(remote.controlPlane)!.address;
+        planes.set(remote.name, controlPlane(remote, { type: "remote", primary: remote.controlPlane, discoveryAddress }));
     }
 
     const remoteSecrets = new Map(
