@@ -342,7 +342,7 @@ for (const scenario of SCENARIOS) {
             }
         });
 
-        it("installs each remote after its primary's gateway and exposure, so destroy removes it first", () => {
+        it("installs each remote after its primary's gateway and exposure", () => {
             for (const [remote, primary] of Object.entries(scenario.remotes)) {
                 const istiod = byName(resources, `${remote}-istiod`);
                 assert.equal(istiod.type, "kubernetes:helm.sh/v4:Chart");
