@@ -285,24 +285,14 @@ const cluster = section({
  * problems with the clusters show the entries as they were written.
  */
 function withSource({ name, network, role = "primary", primary, kind, kubeconfig, context, apiServer, existingIstioNamespace = false }: z.output<typeof cluster>) {
+    const entry = { name, network, role, primary, existingIstioNamespace };
     if (kubeconfig === undefined) {
-        return {
-            name,
-            network,
-            role,
-            primary,
-            existingIstioNamespace,
-            source: { type: "kind" as const, nodeImage: kind === true ? undefined : kind?.nodeImage },
-        };
+        return { ...entry, source: { type: "kind" as const, nodeImage: kind === true ? undefined : kind?.nodeImage } };
     }
     // The rule above has read this kubeconfig and found the server.
     const content = kubeconfigContent(kubeconfig)!;
     return {
-        name,
-        network,
-        role,
-        primary,
-        existingIstioNamespace,
+        ...entry,
         source: { type: "existing" as const, kubeconfig: content, context, apiServer: apiServer ?? kubeconfigServer(content, context) },
     };
 }
