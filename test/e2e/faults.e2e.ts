@@ -174,7 +174,7 @@ describe("recovery from faults", { concurrency: 1 }, () => {
     fault("cli-killed-during-base", () => interruptedUp("CLI killed during base", { at: onResource(/istio-base/), strike: killCli }));
     fault("cli-killed-during-istiod", () => interruptedUp("CLI killed during istiod", { at: onResource(/::cluster\d-istiod($|:)/), strike: killCli }));
     fault("group-killed-during-istiod", () => interruptedUp("CLI and plugins killed during istiod", { at: onResource(/::cluster\d-istiod($|:)/), strike: killGroup }));
-    fault("cli-killed-during-remote-secrets", () => interruptedUp("CLI killed during the remote secrets", { at: onResource(/RemoteSecret/), strike: killCli }));
+    fault("cli-killed-during-remote-secrets", () => interruptedUp("CLI killed during the remote secrets", { at: onResource(/core\/v1:Secret::cluster\d-to-cluster\d-/), strike: killCli }));
     fault("group-killed-at-random", () => {
         const at = 2 + Math.random() * (undisturbedUpSeconds - 2);
         return interruptedUp(`CLI and plugins killed at ${at.toFixed(1)} s (random)`, { at: (_, t) => t >= at, strike: killGroup });
