@@ -17,7 +17,7 @@ set -euo pipefail
 (($# == 3)) || { echo "usage: $0 render|up|down <work> <n>" >&2; exit 2; }
 action=$1 work=$2 n=$3
 dir="$work/floor"
-kc() { echo "$work/cluster$1/admin.kubeconfig"; }
+source "$(dirname "$0")/common.sh"
 READER_TOKEN=istio-reader-service-account-istio-remote-secret-token
 
 # Runs "$@" once per cluster, each in the background, with the cluster's number as the last argument;
@@ -37,14 +37,7 @@ each_cluster() {
 render() {
     local k
     rm -rf "$dir"
-    mkdir -p "$dir/certs"
-    (
-        cd "$dir/certs"
-        make -f "$ISTIO_MODULE_DIR/tools/certs/Makefile.selfsigned.mk" root-ca
-        for ((k = 1; k <= n; k++)); do
-            make -f "$ISTIO_MODULE_DIR/tools/certs/Makefile.selfsigned.mk" "cluster$k-cacerts"
-        done
-    )
+    make_istio_certs "$dir/certs"
     for ((k = 1; k <= n; k++)); do
         {
             cat <<YAML

@@ -17,19 +17,12 @@ set -euo pipefail
 (($# == 3)) || { echo "usage: $0 up|down <work> <n>" >&2; exit 2; }
 action=$1 work=$2 n=$3
 certs="$work/procedure-certs"
-kc() { echo "$work/cluster$1/admin.kubeconfig"; }
+source "$(dirname "$0")/common.sh"
 
 up() {
     local k i j
     # Plug in CA certificates: a root, then an intermediate per cluster, by the Makefile Istio ships.
-    mkdir -p "$certs"
-    (
-        cd "$certs"
-        make -f "$ISTIO_MODULE_DIR/tools/certs/Makefile.selfsigned.mk" root-ca
-        for ((k = 1; k <= n; k++)); do
-            make -f "$ISTIO_MODULE_DIR/tools/certs/Makefile.selfsigned.mk" "cluster$k-cacerts"
-        done
-    )
+    make_istio_certs "$certs"
     for ((k = 1; k <= n; k++)); do
         kubectl --kubeconfig "$(kc "$k")" create namespace istio-system
         kubectl --kubeconfig "$(kc "$k")" create secret generic cacerts -n istio-system \
