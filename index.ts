@@ -1,15 +1,18 @@
 import { loadStackConfig } from "./stacks/loadConfig";
+import { requireNoForeignCacerts } from "./stacks/foreignCacerts";
 import { deployMesh } from "./stacks/mesh";
 import { requireReachableClusters } from "./stacks/reachability";
 
 /**
- * The program. Validation and then the clusters' reachability come first, so a bad config or an API
- * server that does not answer stops it before any resource is registered.
+ * The program. Validation, the clusters' reachability and a look for a CA the program must not
+ * overwrite come first, so a bad config, an API server that does not answer or a site's own `cacerts`
+ * stops it before any resource is registered.
  * Exported as a function: Pulumi calls it and exports what it returns as the stack outputs.
  */
 export = async () => {
     const config = loadStackConfig();
     await requireReachableClusters(config);
+    await requireNoForeignCacerts(config);
     const mesh = deployMesh(config);
     return {
         meshId: mesh.meshId,

@@ -25,6 +25,43 @@ export interface ClusterArgs {
     readonly source: KindClusterSource | ExistingClusterSource;
 }
 
+/** How to reach a cluster's API server as its admin. */
+export interface ClusterConnection {
+    /** The admin kubeconfig (secret). */
+    readonly kubeconfig: pulumi.Input<string>;
+    readonly context?: string;
+}
+
+/**
+ * A Kubernetes provider for one cluster, with the settings every object of the program relies on.
+ * A cluster usually has one; a second one serves to order objects whose chart cannot carry the order.
+ */
+export function clusterProvider(name: string, connection: ClusterConnection, opts: pulumi.CustomResourceOptions): k8s.Provider {
+    return new k8s.Provider(
+        name,
+        {
+            kubeconfig: connection.kubeconfig,
+            context: connection.context,
+            // A `pulumi up` interrupted while it creates an object (a Deployment rolling out, a token
+            // being filled in) leaves the object in the cluster but not in the state, as a pending
+            // create. By default the next run's create fails with "already exists", and every run after
+            // it; with this, the create is a server-side apply that takes the object over and the mesh
+            // converges. A field another manager owns with a different value still stops it (a
+            // conflict); README "Objects that may already exist" says what that means for each object.
+            upsertExistingObjects: true,
+            // A Secret whose data changes (`cacerts` for another CA, a remote secret for a new token
+            // or address) is updated in place instead of deleted and created again, so istiod never
+            // sees it missing. Nothing the program sets makes its Secrets immutable or changes their type,
+            // the two things that still force a replacement.
+            enableSecretMutable: true,
+            // Likewise a ConfigMap whose data changes (istiod's mesh and injector config), as Helm
+            // updates them: a running istiod never finds its mesh config gone.
+            enableConfigMapMutable: true,
+        },
+        opts,
+    );
+}
+
 /**
  * One cluster of the mesh: its explicit Kubernetes provider and the API-server address the other
  * clusters use. A kind cluster is created and deleted with it; an existing cluster is only connected to.
@@ -36,6 +73,8 @@ export class Cluster extends pulumi.ComponentResource {
     /** Admin kubeconfig (secret), for the provider and for the traffic verification. */
     readonly kubeconfig: pulumi.Output<string>;
     readonly context: string | undefined;
+    /** What a provider for this cluster is made from (see `clusterProvider`). */
+    readonly connection: ClusterConnection;
     /** API-server URL reachable from the other clusters' istiod. */
     readonly apiServer: pulumi.Output<string>;
     /** For kind: the node address the other clusters reach, used to expose the east-west gateway. */
@@ -79,29 +118,8 @@ export class Cluster extends pulumi.ComponentResource {
             this.apiServer = pulumi.output(source.apiServer);
         }
 
-        this.provider = new k8s.Provider(
-            `${name}-k8s`,
-            {
-                kubeconfig: this.kubeconfig,
-                context: this.context,
-                // A `pulumi up` interrupted while it creates an object (a Deployment rolling out, a token
-                // being filled in) leaves the object in the cluster but not in the state, as a pending
-                // create. By default the next run's create fails with "already exists", and every run after
-                // it; with this, the create is a server-side apply that takes the object over and the mesh
-                // converges. A field another manager owns with a different value still stops it (a
-                // conflict); README "Objects that may already exist" says what that means for each object.
-                upsertExistingObjects: true,
-                // A Secret whose data changes (`cacerts` for another CA, a remote secret for a new token
-                // or address) is updated in place instead of deleted and created again, so istiod never
-                // sees it missing. Nothing the program sets makes its Secrets immutable or changes their type,
-                // the two things that still force a replacement.
-                enableSecretMutable: true,
-                // Likewise a ConfigMap whose data changes (istiod's mesh and injector config), as Helm
-                // updates them: a running istiod never finds its mesh config gone.
-                enableConfigMapMutable: true,
-            },
-            { parent: this },
-        );
+        this.connection = { kubeconfig: this.kubeconfig, context: this.context };
+        this.provider = clusterProvider(`${name}-k8s`, this.connection, { parent: this });
         this.registerOutputs({ apiServer: this.apiServer, network: this.network });
     }
 }

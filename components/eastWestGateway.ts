@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartLocation, IstioCharts, mergeValues, renderingDigest } from "./helmValues";
+import { REPAIR_EDITS_ON_UP } from "./ownership";
 
 export const EAST_WEST_GATEWAY = "istio-eastwestgateway";
 export const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
@@ -84,7 +85,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
                     // Deleted in the background: a foreground delete adds a finalizer whose removal is an
                     // update that Istio's validation webhook must admit, so with istiod already gone (fail
                     // closed) `pulumi destroy` would wait for it forever. The Gateway has no dependents.
-                    annotations: { "pulumi.com/deletionPropagationPolicy": "background" },
+                    annotations: { "pulumi.com/deletionPropagationPolicy": "background", ...REPAIR_EDITS_ON_UP },
                 },
                 spec: {
                     selector: EAST_WEST_SELECTOR,

@@ -74,14 +74,25 @@ function login(credentials: ChartCredentials | undefined): { username?: string; 
 /**
  * The part a cluster plays in the control plane. A primary runs istiod; one that serves remotes also
  * manages them. A remote runs no istiod: its webhooks and its proxies reach its primary's istiod at
- * `discoveryAddress`, the address of the primary's east-west gateway.
+ * `discoveryAddress`, the address of the primary's east-west gateway. This is what the charts' values
+ * take from it.
  */
-export type ControlPlaneRole =
+export type RoleValues =
     | { readonly type: "primary"; readonly servesRemotes: boolean }
-    | { readonly type: "remote"; readonly primary: string; readonly discoveryAddress: pulumi.Input<string> };
+    | {
+          readonly type: "remote";
+          readonly primary: string;
+          /** Where the primary exposes istiod to its remotes. */
+          readonly discoveryAddress: pulumi.Input<string>;
+      };
+
+/** A cluster's role as its control plane is built: a remote also knows the objects exposing its primary. */
+export type ControlPlaneRole =
+    | Extract<RoleValues, { type: "primary" }>
+    | (Extract<RoleValues, { type: "remote" }> & { readonly primaryExposure: pulumi.Resource });
 
 /** The `base` chart's values for a role, from Istio's primary-remote guides (Helm: `--set profile=remote` on a remote). */
-export function baseRoleValues(role: ControlPlaneRole): Values {
+export function baseRoleValues(role: RoleValues): Values {
     return role.type === "remote" ? { profile: "remote" } : {};
 }
 
@@ -93,7 +104,7 @@ export function baseRoleValues(role: ControlPlaneRole): Values {
  * webhook whose path tells the primary's injector the remote's cluster and network), with
  * `global.configCluster`, as the guides' Helm steps set it.
  */
-export function istiodRoleValues(role: ControlPlaneRole, clusterName: string, network: string): Values {
+export function istiodRoleValues(role: RoleValues, clusterName: string, network: string): Values {
     if (role.type === "primary") {
         return role.servesRemotes ? { global: { externalIstiod: true } } : {};
     }

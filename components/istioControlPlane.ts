@@ -1,13 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./chartTransforms";
+import { ClusterConnection, clusterProvider } from "./cluster";
 import { baseRoleValues, chartLocation, ControlPlaneRole, IstioCharts, istiodRoleValues, mergeValues, renderingDigest } from "./helmValues";
 import { ClusterCaBundle } from "./meshTrust";
+import { REPAIR_EDITS_ON_UP, STACK_ANNOTATION, stackIdentity } from "./ownership";
 
 export const ISTIO_NAMESPACE = "istio-system";
 
 export interface IstioControlPlaneArgs {
     readonly provider: k8s.Provider;
+    /** What `provider` is made from; a remote's istiod gets a provider of its own (see below). */
+    readonly connection: ClusterConnection;
     readonly clusterName: string;
     readonly network: string;
     readonly role: ControlPlaneRole;
@@ -60,15 +64,17 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             : new k8s.core.v1.Namespace(`${name}-istio-system`, { metadata }, childOpts);
         this.namespace = namespace.metadata.name;
 
-        // As `data`, not `stringData`: the provider takes an existing object over by server-side apply
-        // (see Cluster), and only fields the apply names are checked for conflicts. A site's own `cacerts`
-        // owns its `data`, so different certificates there stop `pulumi up` with a conflict instead of
-        // being overwritten (the API server would merge `stringData` over them without one); the same
-        // certificates, as a `pulumi up` interrupted here leaves them, are taken over.
+        // Applied with force, so a `pulumi up` puts back certificates edited by hand. A site's own
+        // `cacerts` is therefore never reached: the program stops before registering anything when a
+        // cluster has a `cacerts` this stack did not write (stacks/foreignCacerts.ts, by the annotation).
         const cacerts = new k8s.core.v1.Secret(
             `${name}-cacerts`,
             {
-                metadata: { name: "cacerts", namespace: this.namespace },
+                metadata: {
+                    name: "cacerts",
+                    namespace: this.namespace,
+                    annotations: { ...REPAIR_EDITS_ON_UP, [STACK_ANNOTATION]: stackIdentity() },
+                },
                 data: {
                     "ca-cert.pem": args.ca.caCert.apply(base64),
                     "ca-key.pem": args.ca.caKey.apply(base64),
@@ -125,6 +131,14 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             ),
             istio.values.istiod,
         );
+        // A remote's istiod objects (its injector and the `istiod` Service) point at its primary's exposure,
+        // so `pulumi destroy` must delete them first. A v4 Chart's objects do not take on the chart's
+        // dependencies, but every resource depends on its provider: on a remote the chart gets a provider
+        // of its own that depends on the exposure, which the engine deletes only after all its objects.
+        const istiodProvider =
+            args.role.type === "remote"
+                ? clusterProvider(`${name}-k8s-served-by-${args.role.primary}`, args.connection, { parent: this, dependsOn: [args.role.primaryExposure] })
+                : args.provider;
         this.istiod = new k8s.helm.v4.Chart(
             `${name}-istiod`,
             {
@@ -135,7 +149,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 values: istiodValues,
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, dependsOn: [this.base, cacerts], transforms: [leaveWebhooksToIstiod] },
+            { ...childOpts, provider: istiodProvider, dependsOn: [this.base, cacerts], transforms: [leaveWebhooksToIstiod] },
         );
         this.istiodDigest = renderingDigest("istiod", istio.version, istiodValues);
 

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EAST_WEST_SELECTOR } from "./eastWestGateway";
+import { REPAIR_EDITS_ON_UP } from "./ownership";
 
 const ISTIOD_HOST = "istiod.istio-system.svc.cluster.local";
 
@@ -58,7 +59,7 @@ export class IstiodExposure extends pulumi.ComponentResource {
         const metadata = (objectName: string) => ({
             name: objectName,
             namespace: args.namespace,
-            annotations: { "pulumi.com/deletionPropagationPolicy": "background" },
+            annotations: { "pulumi.com/deletionPropagationPolicy": "background", ...REPAIR_EDITS_ON_UP },
         });
 
         this.gateway = new k8s.apiextensions.CustomResource(

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { buildTokenKubeconfig } from "./kubeconfig";
+import { REPAIR_EDITS_ON_UP } from "./ownership";
 
 /**
  * Created by the istio-base chart; the istiod chart grants it cluster-wide read access, and in the remote
@@ -77,7 +78,7 @@ export class RemoteSecret extends pulumi.ComponentResource {
                     name: this.secretName,
                     namespace: target.namespace,
                     labels: { "istio/multiCluster": "true" },
-                    annotations: { "networking.istio.io/cluster": source.name },
+                    annotations: { "networking.istio.io/cluster": source.name, ...REPAIR_EDITS_ON_UP },
                 },
                 stringData: { [source.name]: this.kubeconfig },
             },

@@ -15,21 +15,23 @@ const NETWORK_FAILURES: Readonly<Record<string, string>> = {
 };
 const TLS_FAILURE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_|^EPROTO$/;
 
+/** An API server's answer, or why there was none. */
+export type ApiServerAnswer =
+    | { readonly status: number; readonly statusMessage: string; readonly body: string }
+    | { readonly failure: string };
+
 /**
- * Asks the API server for its version (`GET /version`, which any authenticated client, and on most
- * clusters an anonymous one, may read) with the connection's certificate authorities and credentials.
- * Resolves undefined when a Kubernetes API server answers within `timeoutMs`, else with why not:
- * connection refused, no answer in time, a TLS failure, credentials refused (401), another status.
- * Without credentials of its own (an exec plugin's), a 401 still shows the server answering.
+ * `GET <path>` on the connection's API server with its certificate authorities and credentials, as
+ * client-go would send it; gives up after `timeoutMs`.
  */
-export function probeApiServer(connection: ApiServerConnection, timeoutMs: number): Promise<string | undefined> {
+export function getFromApiServer(connection: ApiServerConnection, path: string, accept: string, timeoutMs: number): Promise<ApiServerAnswer> {
     const url = new URL(connection.server);
     // Below the server's own path, as client-go does (an API server behind a proxy path).
-    url.pathname = `${url.pathname.replace(/\/+$/, "")}/version`;
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}${path}`;
     return new Promise((resolve) => {
         const options: https.RequestOptions = {
             method: "GET",
-            headers: { Accept: "application/json", ...(connection.authorization ? { Authorization: connection.authorization } : {}) },
+            headers: { Accept: accept, ...(connection.authorization ? { Authorization: connection.authorization } : {}) },
             ca: connection.ca ?? systemCertificateAuthorities(),
             cert: connection.clientCertificate,
             key: connection.clientKey,
@@ -41,24 +43,36 @@ export function probeApiServer(connection: ApiServerConnection, timeoutMs: numbe
             let body = "";
             response.setEncoding("utf8");
             response.on("data", (chunk: string) => (body += chunk));
-            response.on("end", () => finish(judge(response.statusCode ?? 0, response.statusMessage ?? "", body, connection.hasCredentials)));
-            response.on("error", (err) => finish(describeError(err)));
+            response.on("end", () => finish({ status: response.statusCode ?? 0, statusMessage: response.statusMessage ?? "", body }));
+            response.on("error", (err) => finish({ failure: describeError(err) }));
         });
         const timer = setTimeout(() => {
-            finish(`no answer within ${timeoutMs / 1000} s`);
+            finish({ failure: `no answer within ${timeoutMs / 1000} s` });
             request.destroy();
         }, timeoutMs);
         let done = false;
-        const finish = (reason: string | undefined) => {
+        const finish = (answer: ApiServerAnswer) => {
             if (!done) {
                 done = true;
                 clearTimeout(timer);
-                resolve(reason);
+                resolve(answer);
             }
         };
-        request.on("error", (err) => finish(describeError(err)));
+        request.on("error", (err) => finish({ failure: describeError(err) }));
         request.end();
     });
+}
+
+/**
+ * Asks the API server for its version (`GET /version`, which any authenticated client, and on most
+ * clusters an anonymous one, may read). Resolves undefined when a Kubernetes API server answers within
+ * `timeoutMs`, else with why not: connection refused, no answer in time, a TLS failure, credentials
+ * refused (401), another status. Without credentials of its own (an exec plugin's), a 401 still shows
+ * the server answering.
+ */
+export async function probeApiServer(connection: ApiServerConnection, timeoutMs: number): Promise<string | undefined> {
+    const answer = await getFromApiServer(connection, "/version", "application/json", timeoutMs);
+    return "failure" in answer ? answer.failure : judge(answer.status, answer.statusMessage, answer.body, connection.hasCredentials);
 }
 
 /**

@@ -33,6 +33,7 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
     const controlPlane = ({ name, network }: ClusterPlan, role: ControlPlaneRole) =>
         new IstioControlPlane(name, {
             provider: clusterNamed(name).provider,
+            connection: clusterNamed(name).connection,
             clusterName: name,
             network,
             role,
@@ -77,8 +78,8 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
         }
     }
     for (const remote of remotes) {
-        const discoveryAddress = exposures.get(remote.controlPlane)!.address;
-        planes.set(remote.name, controlPlane(remote, { type: "remote", primary: remote.controlPlane, discoveryAddress }));
+        const exposure = exposures.get(remote.controlPlane)!;
+        planes.set(remote.name, controlPlane(remote, { type: "remote", primary: remote.controlPlane, discoveryAddress: exposure.address, primaryExposure: exposure }));
     }
 
     const remoteSecrets = new Map(

@@ -28,7 +28,7 @@ export async function unreachableClusters(clusters: Clusters, timeoutMs: number)
             } catch (err) {
                 return `${name}: ${(err as Error).message}`;
             }
-            const proxy = connection.proxyUrl ?? proxyFromEnvironment(connection.server);
+            const proxy = proxyOf(connection);
             if (proxy !== undefined) {
                 pulumi.log.info(`cluster ${name}: API server ${connection.server} not probed, it is reached through the proxy ${proxy}`);
                 return undefined;
@@ -40,9 +40,11 @@ export async function unreachableClusters(clusters: Clusters, timeoutMs: number)
     return problems.filter((p): p is string => p !== undefined);
 }
 
-function proxyFromEnvironment(server: string): string | undefined {
+/** The proxy client-go would reach the API server through: the kubeconfig's, else the environment's. */
+export function proxyOf(connection: ApiServerConnection): string | undefined {
     const env = process.env;
-    return new URL(server).protocol === "http:" ? (env.HTTP_PROXY ?? env.http_proxy) : (env.HTTPS_PROXY ?? env.https_proxy);
+    const fromEnvironment = new URL(connection.server).protocol === "http:" ? (env.HTTP_PROXY ?? env.http_proxy) : (env.HTTPS_PROXY ?? env.https_proxy);
+    return connection.proxyUrl ?? fromEnvironment;
 }
 
 /**

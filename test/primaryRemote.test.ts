@@ -38,7 +38,7 @@ const SCENARIOS: Scenario[] = [
         gateways: { east: "network" },
         remoteSecrets: ["west-to-east"],
         counts: {
-            "pulumi:providers:kubernetes": 2,
+            "pulumi:providers:kubernetes": 3, // one per cluster, and one for the remote's istiod
             "kubernetes:core/v1:Namespace": 4,
             "kubernetes:core/v1:Secret": 4, // 2 cacerts + 1 reader token + 1 remote secret
             // base and istiod (or their remote profile) per cluster + the primary's gateway
@@ -65,7 +65,7 @@ const SCENARIOS: Scenario[] = [
         gateways: { hub: "network-and-services", spoke1: "network", spoke2: "network" },
         remoteSecrets: ["spoke1-to-hub", "spoke2-to-hub"],
         counts: {
-            "pulumi:providers:kubernetes": 3,
+            "pulumi:providers:kubernetes": 5, // one per cluster, and one per remote's istiod
             "kubernetes:core/v1:Namespace": 6,
             "kubernetes:core/v1:Secret": 7, // 3 cacerts + 2 reader tokens + 2 remote secrets
             "kubernetes:helm.sh/v4:Chart": 9, // base, istiod and gateway per cluster
@@ -91,7 +91,7 @@ const SCENARIOS: Scenario[] = [
         gateways: { alpha: "network", beta: "network" },
         remoteSecrets: ["alpha-to-beta", "alpha-edge-to-alpha", "alpha-edge-to-beta", "beta-to-alpha", "beta-edge-to-alpha", "beta-edge-to-beta"],
         counts: {
-            "pulumi:providers:kubernetes": 4,
+            "pulumi:providers:kubernetes": 6, // one per cluster, and one per remote's istiod
             "kubernetes:core/v1:Namespace": 8,
             "kubernetes:core/v1:Secret": 16, // 4 cacerts + 6 reader tokens + 6 remote secrets
             "kubernetes:helm.sh/v4:Chart": 10, // 4 base + 4 istiod + the primaries' gateways
@@ -127,7 +127,7 @@ const SCENARIOS: Scenario[] = [
             ["east", "east-edge", "west", "west-edge", "north", "south"].filter((s) => s !== target).map((source) => `${source}-to-${target}`),
         ),
         counts: {
-            "pulumi:providers:kubernetes": 6,
+            "pulumi:providers:kubernetes": 9, // one per cluster, and one per remote's istiod
             "kubernetes:core/v1:Namespace": 12,
             "kubernetes:core/v1:Secret": 36, // 6 cacerts + 15 reader tokens + 15 remote secrets
             "kubernetes:helm.sh/v4:Chart": 18, // base, istiod and gateway per cluster
@@ -354,6 +354,23 @@ for (const scenario of SCENARIOS) {
                 const chart = byName(resources, `${primary}-istio-eastwestgateway`);
                 assert.equal(chart.type, "kubernetes:helm.sh/v4:Chart");
                 assert.ok(dependsOnTransitively(resources, istiod, chart.urn), `${remote}'s istiod waits for ${chart.name}`);
+            }
+        });
+
+        it("gives each remote's istiod a provider that depends on the exposure, so destroy deletes its objects first", () => {
+            for (const [remote, primary] of Object.entries(scenario.remotes)) {
+                // The chart's objects take its provider, not its dependencies; the engine deletes a provider's
+                // dependencies only after the provider, and the provider only after its objects.
+                const providerUrn = byName(resources, `${remote}-istiod`).provider!.split("::").slice(0, -1).join("::");
+                const provider = resources.find((r) => r.urn === providerUrn);
+                assert.ok(provider, `${remote}-istiod's provider is not registered`);
+                assert.equal(provider.name, `${remote}-k8s-served-by-${primary}`);
+                for (const name of [`${primary}-istiod-gateway`, `${primary}-istiod-vs`]) {
+                    assert.ok(provider.dependencies.includes(byName(resources, name).urn), `${provider.name} does not depend on ${name}`);
+                }
+                const own = byName(resources, `${remote}-k8s`);
+                assert.deepEqual([provider.inputs.kubeconfig, provider.inputs.upsertExistingObjects], [own.inputs.kubeconfig, own.inputs.upsertExistingObjects]);
+                assert.ok(byName(resources, `${remote}-istio-base`).provider!.startsWith(`${own.urn}::`), "only istiod waits for the exposure");
             }
         });
 

@@ -207,7 +207,7 @@ for (const scenario of SCENARIOS) {
                     assert.equal(secret.inputs.metadata.name, `istio-remote-secret-${source}`);
                     assert.equal(secret.inputs.metadata.namespace, "istio-system");
                     assert.deepEqual(secret.inputs.metadata.labels, { "istio/multiCluster": "true" });
-                    assert.deepEqual(secret.inputs.metadata.annotations, { "networking.istio.io/cluster": source });
+                    assert.deepEqual(secret.inputs.metadata.annotations, { "networking.istio.io/cluster": source, "pulumi.com/patchForce": "true" });
                     assert.deepEqual(Object.keys(secret.inputs.stringData), [source]);
                     const kubeconfig = yaml.load(secret.inputs.stringData[source]) as any;
                     assert.equal(kubeconfig["current-context"], source);

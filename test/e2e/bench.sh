@@ -130,7 +130,7 @@ updown)
     ;;
 sync)
     bench_stack
-    rm -rf build && npx tsc -p tsconfig.test.json
+    rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
     syncs=()
     for ((i = 1; i <= runs; i++)); do
         p up
@@ -142,7 +142,7 @@ sync)
         "$n" "$(printf '%s\n' "${syncs[@]}" | median)" "$runs" "${syncs[*]}"
     ;;
 compare)
-    rm -rf build && npx tsc -p tsconfig.test.json
+    rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
     scaling=$(mktemp "${TMPDIR:-/tmp}/istio-mc-scaling.XXXXXX")
     trap 'rm -f "$scaling"' EXIT
     for n in ${BENCH_CLUSTERS:-2 3 4}; do

@@ -8,5 +8,5 @@ cd "$(dirname "$0")/../.."
 source test/e2e/lib.sh
 
 e2e_setup istio-mc-faults
-rm -rf build && npx tsc -p tsconfig.test.json
+rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
 node --test --test-concurrency=1 build/test/e2e/faults.e2e.js

@@ -216,7 +216,10 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
             const ours = getJson(admin(target), ["secret", `istio-remote-secret-${source}`, "-n", "istio-system"]);
             assert.equal(ours.metadata.name, made.metadata.name);
             assert.deepEqual(ours.metadata.labels, made.metadata.labels);
-            assert.deepEqual(ours.metadata.annotations, made.metadata.annotations);
+            // The program's one addition tells its provider to undo edits by hand (components/ownership.ts).
+            const { "pulumi.com/patchForce": force, ...annotations } = ours.metadata.annotations;
+            assert.equal(force, "true");
+            assert.deepEqual(annotations, made.metadata.annotations);
             assert.deepEqual(Object.keys(ours.data), Object.keys(made.stringData));
             const shape = (kubeconfig: any) => {
                 const user = kubeconfig.users[0];
@@ -397,6 +400,29 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
         assert.deepEqual(resources.filter((r: any) => r.type !== "pulumi:pulumi:Stack"), []);
         for (const cluster of CLUSTERS) {
             assert.ok(isGone(admin(cluster), ["namespace", "istio-system"]));
+        }
+    });
+
+    it("stops preview and up at a cacerts this stack did not write, creating nothing, until it is marked as the stack's", async () => {
+        const site = await ProjectStack.create("e2e-site-ca", projectDir);
+        site.writeConfig(stackConfig("mesh1"));
+        mustKubectl(admin("cluster2"), ["create", "namespace", "istio-system"]);
+        try {
+            mustKubectl(admin("cluster2"), ["create", "secret", "generic", "cacerts", "-n", "istio-system", "--from-literal=ca-cert.pem=site CA"]);
+            const expected = /An existing cacerts Secret would be overwritten; stopped before changing anything:\s+- cluster2: istio-system\/cacerts was written by not this program \(field managers: kubectl-create\)/;
+            await assert.rejects(site.stack.preview(), (err: Error) => expected.test(err.message));
+            let message = "";
+            await assert.rejects(site.stack.up(), (err: Error) => ((message = err.message), expected.test(err.message)));
+            const resources = (await site.stack.exportStack()).deployment.resources ?? [];
+            assert.deepEqual(resources.filter((r: any) => r.type !== "pulumi:pulumi:Stack"), []);
+            assert.ok(isGone(admin("cluster1"), ["namespace", "istio-system"]));
+            // The remedy the message gives for a cacerts this stack wrote, run as given, lets preview through.
+            const remedy = /kubectl annotate secret cacerts -n istio-system (\S+)/.exec(message);
+            assert.ok(remedy, message);
+            mustKubectl(admin("cluster2"), ["annotate", "secret", "cacerts", "-n", "istio-system", remedy[1]]);
+            await site.stack.preview();
+        } finally {
+            mustKubectl(admin("cluster2"), ["delete", "namespace", "istio-system", "--wait=true"]);
         }
     });
 

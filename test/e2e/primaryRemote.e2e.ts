@@ -124,10 +124,24 @@ describe("a primary-remote mesh on two networks", { concurrency: 1 }, () => {
         assert.equal(Object.keys(preview.changeSummary).filter((op) => op !== "same" && op !== "read").length, 0, JSON.stringify(preview.changeSummary));
     });
 
-    it("pulumi destroy leaves nothing behind in either cluster", async () => {
+    it("pulumi destroy deletes the remote's istiod objects before its primary's exposure, and leaves nothing behind", async () => {
         await istiod.stop();
         kubelets[PRIMARY].deregisterNode();
-        await project.stack.destroy();
+        // In the engine's order: when each delete of the remote's istiod objects ended, and each of the exposure's began.
+        const deletes: { readonly urn: string; readonly phase: "start" | "end" }[] = [];
+        await project.stack.destroy({
+            onEvent: (event) => {
+                if (event.resourcePreEvent?.metadata.op === "delete") {
+                    deletes.push({ urn: event.resourcePreEvent.metadata.urn, phase: "start" });
+                } else if (event.resOutputsEvent?.metadata.op === "delete") {
+                    deletes.push({ urn: event.resOutputsEvent.metadata.urn, phase: "end" });
+                }
+            },
+        });
+        const remoteIstiod = deletes.flatMap((d, i) => (d.phase === "end" && d.urn.includes(`::${REMOTE}-istiod:`) ? [i] : []));
+        const exposure = deletes.flatMap((d, i) => (d.phase === "start" && new RegExp(`::${PRIMARY}-istiod-(gateway|vs)$`).test(d.urn) ? [i] : []));
+        assert.ok(remoteIstiod.length > 0 && exposure.length === 2, JSON.stringify(deletes));
+        assert.ok(Math.max(...remoteIstiod) < Math.min(...exposure), `the exposure was deleted before the remote's istiod objects: ${JSON.stringify(deletes)}`);
         for (const cluster of CLUSTERS) {
             assert.ok(isGone(admin(cluster), ["namespace", "istio-system"]));
             const left = [...allObjects(admin(cluster))].filter((o) => !beforeUp[cluster].has(o));

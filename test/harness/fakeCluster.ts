@@ -9,9 +9,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 export const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
-/** The cluster a provider reference (`urn:...::<cluster>-k8s::<id>`) belongs to. */
+/** The cluster a provider reference (`urn:...::<cluster>-k8s[-served-by-<primary>]::<id>`) belongs to. */
 export function clusterOfProvider(provider: string | undefined): string | undefined {
-    return provider?.match(/::([^:]+)-k8s::/)?.[1];
+    return provider?.match(/::([^:]+?)-k8s(-served-by-[^:]+)?::/)?.[1];
 }
 
 export const fakeToken = (cluster: string, secretName: string) => `token-of-${cluster}-${secretName}`;

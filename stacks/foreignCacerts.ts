@@ -1,0 +1,82 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ISTIO_NAMESPACE } from "../components/istioControlPlane";
+import { kubeconfigConnection } from "../components/kubeconfig";
+import { STACK_ANNOTATION, stackIdentity } from "../components/ownership";
+import { getFromApiServer } from "./apiServerProbe";
+import { StackConfig } from "./config";
+import { PROBE_TIMEOUT_MS, proxyOf } from "./reachability";
+
+/** Asks for the Secret's metadata only: the check never reads a certificate or key. */
+const METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+
+interface ObjectMetadata {
+    readonly annotations?: Record<string, string>;
+    readonly managedFields?: ReadonlyArray<{ readonly manager?: string }>;
+}
+
+/** Who wrote an existing `cacerts`, when not this stack: another stack of this program, or the field managers. */
+export function foreignWriter(metadata: ObjectMetadata, stack: string): string | undefined {
+    const owner = metadata.annotations?.[STACK_ANNOTATION];
+    if (owner === stack) {
+        return undefined;
+    }
+    if (owner !== undefined) {
+        return `the stack ${owner}`;
+    }
+    const managers = [...new Set((metadata.managedFields ?? []).map((f) => f.manager).filter((m) => m !== undefined))];
+    return managers.length > 0 ? `not this program (field managers: ${managers.join(", ")})` : "not this program";
+}
+
+/**
+ * One problem per cluster given by kubeconfig whose `istio-system/cacerts` exists but was not written
+ * by this stack. kind clusters are new, and a cluster behind a proxy is not asked (as for reachability).
+ */
+export async function foreignCacerts(clusters: StackConfig["clusters"], stack: string, timeoutMs: number): Promise<string[]> {
+    const problems = await Promise.all(
+        clusters.map(async ({ name, source }) => {
+            if (source.type !== "existing") {
+                return undefined;
+            }
+            const connection = kubeconfigConnection(source.kubeconfig, source.context);
+            if (proxyOf(connection) !== undefined) {
+                return undefined;
+            }
+            const answer = await getFromApiServer(connection, `/api/v1/namespaces/${ISTIO_NAMESPACE}/secrets/cacerts`, METADATA_ONLY, timeoutMs);
+            if ("failure" in answer) {
+                return `${name}: could not look for an existing ${ISTIO_NAMESPACE}/cacerts: ${answer.failure}`;
+            }
+            if (answer.status === 404) {
+                return undefined;
+            }
+            if (answer.status === 403) {
+                pulumi.log.warn(`cluster ${name}: the kubeconfig's user may not read ${ISTIO_NAMESPACE}/cacerts, so whether a site CA is there is not checked`);
+                return undefined;
+            }
+            if (answer.status !== 200) {
+                return `${name}: could not look for an existing ${ISTIO_NAMESPACE}/cacerts: HTTP ${answer.status} ${answer.statusMessage}`.trimEnd();
+            }
+            const writer = foreignWriter(JSON.parse(answer.body).metadata ?? {}, stack);
+            return writer === undefined ? undefined : `${name}: ${ISTIO_NAMESPACE}/cacerts was written by ${writer}`;
+        }),
+    );
+    return problems.filter((p): p is string => p !== undefined);
+}
+
+/**
+ * Stops the program before any resource is registered when a cluster already has a `cacerts` that this
+ * stack did not write: a site's own CA, or another stack's. The program applies `cacerts` with force (so
+ * that `pulumi up` repairs an edit), and replacing a CA in use breaks every workload certificate it issued.
+ */
+export async function requireNoForeignCacerts(config: StackConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
+    const stack = stackIdentity();
+    const problems = await foreignCacerts(config.clusters, stack, timeoutMs);
+    if (problems.length > 0) {
+        throw new pulumi.RunError(
+            `An existing cacerts Secret would be overwritten; stopped before changing anything:\n` +
+                problems.map((p) => `  - ${p}`).join("\n") +
+                `\nTo make the mesh use that CA, give it as ca.rootCert and ca.intermediates and delete the Secret; if this stack` +
+                ` wrote it (an earlier version of this program did not annotate it), mark it as this stack's:` +
+                `\n  kubectl annotate secret cacerts -n ${ISTIO_NAMESPACE} ${STACK_ANNOTATION}=${stack}`,
+        );
+    }
+}
