@@ -70,6 +70,7 @@ compare_contender() { # <contender>
     if [[ $1 == program ]]; then
         compare_program_up
         compare_step program preview
+        compare_step program preview-no-refresh
         compare_step program diff
     else
         compare_step "$1" up

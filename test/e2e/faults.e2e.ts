@@ -8,13 +8,12 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { admin, apiServer, CLUSTERS, inHarness, projectDir, stackConfig, work } from "./e2eStack";
 import { everyObject, getJson, inventory, mustKubectl } from "./kube";
-import { CliResult, EngineEvent, Interruption, killCli, killGroup, PulumiCli, urnOf } from "./pulumiCli";
+import { CliResult, EngineEvent, Interruption, killCli, killTree, PulumiCli, stillRunning, urnOf } from "./pulumiCli";
 import { ProjectStack } from "./projectStack";
 
 const STACK = "faults";
@@ -51,27 +50,11 @@ function assertStateMatchesClusters(state: any): void {
         if (!resource.custom || !resource.type.startsWith("kubernetes:") || !kind || resource.type.endsWith("Patch")) {
             continue;
         }
-        const cluster = /::(cluster\d+)-k8s::/.exec(resource.provider ?? "")?.[1];
+        const cluster = /::(cluster\d+)-k8s(?:-served-by-[^:]+)?::/.exec(resource.provider ?? "")?.[1];
         assert.ok(cluster, `${resource.urn}: no cluster provider`);
         const { namespace, name } = resource.outputs.metadata;
         assert.ok(listed[cluster].has(`${kind} ${namespace ?? ""}/${name}`), `${resource.urn} is in the state but not in ${cluster}`);
     }
-}
-
-/** Processes still in the process group of a killed CLI: the plugins it started. */
-function survivorsOf(pid: number): number[] {
-    const processGroup = (entry: string) => {
-        try {
-            const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-            return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-        } catch {
-            return undefined; // gone while we looked
-        }
-    };
-    return fs
-        .readdirSync("/proc")
-        .filter((entry) => /^\d+$/.test(entry) && processGroup(entry) === pid)
-        .map(Number);
 }
 
 /** The mesh ID istiod of a cluster is configured with (its mesh config). */
@@ -138,7 +121,8 @@ describe("recovery from faults", { concurrency: 1 }, () => {
     const interruptedUp = async (name: string, interruption: Interruption) => {
         const struck = await cli.run(["up", "--yes", "--skip-preview"], interruption);
         assert.ok(struck.struckAt !== undefined, `the fault never struck; pulumi up exited ${struck.code}\n${struck.output.slice(-2000)}`);
-        const survivors = survivorsOf(struck.pid);
+        // What the CLI had started and still runs once it is gone: plugins finishing what they were doing.
+        const survivors = struck.descendantsAtStrike.filter(stillRunning);
         const afterFault = objectCount(madeByTheRun(beforeUp));
         const { seconds, commands } = await recover();
         assertConverged();
@@ -173,11 +157,11 @@ describe("recovery from faults", { concurrency: 1 }, () => {
     fault("cli-killed-before-first-resource", () => interruptedUp("CLI killed before the first resource", { at: (e) => Boolean(e?.preludeEvent), strike: killCli }));
     fault("cli-killed-during-base", () => interruptedUp("CLI killed during base", { at: onResource(/istio-base/), strike: killCli }));
     fault("cli-killed-during-istiod", () => interruptedUp("CLI killed during istiod", { at: onResource(/::cluster\d-istiod($|:)/), strike: killCli }));
-    fault("group-killed-during-istiod", () => interruptedUp("CLI and plugins killed during istiod", { at: onResource(/::cluster\d-istiod($|:)/), strike: killGroup }));
+    fault("group-killed-during-istiod", () => interruptedUp("CLI and plugins killed during istiod", { at: onResource(/::cluster\d-istiod($|:)/), strike: killTree }));
     fault("cli-killed-during-remote-secrets", () => interruptedUp("CLI killed during the remote secrets", { at: onResource(/core\/v1:Secret::cluster\d-to-cluster\d-/), strike: killCli }));
     fault("group-killed-at-random", () => {
         const at = 2 + Math.random() * (undisturbedUpSeconds - 2);
-        return interruptedUp(`CLI and plugins killed at ${at.toFixed(1)} s (random)`, { at: (_, t) => t >= at, strike: killGroup });
+        return interruptedUp(`CLI and plugins killed at ${at.toFixed(1)} s (random)`, { at: (_, t) => t >= at, strike: killTree });
     });
 
     fault("apiserver-lost-during-up", async () => {

@@ -20,14 +20,19 @@ export interface CliResult {
     readonly seconds: number;
     /** When the fault struck, in seconds after the command started; undefined if it never did. */
     readonly struckAt?: number;
+    /** The processes the CLI had started (language host, program, plugins) when the fault struck. */
+    readonly descendantsAtStrike: readonly number[];
 }
 
 /** A fault injected into a running `pulumi` command. */
 export interface Interruption {
     /** Asked at each engine event (and with no event every 100 ms): is now the moment? */
     readonly at: (event: EngineEvent | undefined, secondsSinceStart: number) => boolean;
-    /** What happens at that moment; `pid` is the CLI's, which leads its own process group. */
-    readonly strike: (pid: number) => void;
+    /**
+     * What happens at that moment, to the CLI (`pid`) and the processes it started (`descendants`); the
+     * CLI starts each plugin in a process group of its own, so they are not in the CLI's group.
+     */
+    readonly strike: (pid: number, descendants: readonly number[]) => void;
 }
 
 /** The commands that run the engine, and so can write its event log. */
@@ -40,8 +45,51 @@ export function urnOf(event: EngineEvent | undefined): string | undefined {
 
 /** `kill -KILL` of the CLI alone: its plugins live on, as after a closed terminal or `kill -9 <pid>`. */
 export const killCli = (pid: number) => process.kill(pid, "SIGKILL");
-/** `kill -KILL` of the CLI's whole process group, as a cancelled CI job or a closed laptop. */
-export const killGroup = (pid: number) => process.kill(-pid, "SIGKILL");
+
+/** `kill -KILL` of the CLI and every process it started, as a cancelled CI job (which kills the whole tree) or a closed laptop. */
+export function killTree(pid: number, descendants: readonly number[]): void {
+    for (const target of [pid, ...descendants]) {
+        try {
+            process.kill(target, "SIGKILL");
+        } catch {
+            // already gone
+        }
+    }
+}
+
+/** Parent and state of a process from /proc, or undefined when it is gone. */
+function processStatus(pid: number): { readonly parent: number; readonly state: string } | undefined {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        const [state, parent] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return { parent: Number(parent), state };
+    } catch {
+        return undefined;
+    }
+}
+
+/** Every process below `pid` in the process tree. */
+export function descendantsOf(pid: number): number[] {
+    const children = new Map<number, number[]>();
+    for (const entry of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+        const parent = processStatus(Number(entry))?.parent;
+        if (parent !== undefined) {
+            children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+        }
+    }
+    const found: number[] = [];
+    const pending = [pid];
+    while (pending.length > 0) {
+        for (const child of children.get(pending.pop()!) ?? []) {
+            found.push(child);
+            pending.push(child);
+        }
+    }
+    return found;
+}
+
+/** Whether a process still runs (not gone, not a zombie waiting to be reaped). */
+export const stillRunning = (pid: number) => !["Z", "X", undefined].includes(processStatus(pid)?.state);
 
 /**
  * The real `pulumi` CLI against one stack, each command in its own process group so that a fault can
@@ -76,6 +124,7 @@ export class PulumiCli {
         child.stderr.on("data", (chunk) => (output += chunk));
 
         let struckAt: number | undefined;
+        let descendantsAtStrike: number[] = [];
         let offset = 0;
         let partial = "";
         const strikeIfDue = () => {
@@ -90,7 +139,8 @@ export class PulumiCli {
             for (const event of [...lines.map((line): EngineEvent => JSON.parse(line)), undefined]) {
                 if (interruption.at(event, elapsed())) {
                     struckAt = elapsed();
-                    interruption.strike(child.pid);
+                    descendantsAtStrike = descendantsOf(child.pid);
+                    interruption.strike(child.pid, descendantsAtStrike);
                     return;
                 }
             }
@@ -102,7 +152,7 @@ export class PulumiCli {
             // "exit", not "close": plugins that outlive a killed CLI keep its output pipes open.
             child.on("exit", (code, signal) => {
                 clearInterval(timer);
-                resolve({ pid: child.pid!, code, signal, stdout, output, seconds: elapsed(), struckAt });
+                resolve({ pid: child.pid!, code, signal, stdout, output, seconds: elapsed(), struckAt, descendantsAtStrike });
             });
         });
     }

@@ -6,10 +6,11 @@
 #       mesh1, the official charts from ISTIO_CHARTS_DIR, no traffic verification) and creates the stack
 #   program.sh up <work> <n> [event log]   pulumi up, writing Pulumi's event log if a path is given
 #   program.sh preview <work> <n>          pulumi preview that must find no change
+#   program.sh preview-no-refresh <work> <n>  the same without the refresh Pulumi.yaml asks for (its cost)
 #   program.sh diff <work> <n>             pulumi preview --diff of the stack with meshId mesh2 instead
 #   program.sh down <work> <n>             pulumi destroy
 set -euo pipefail
-(($# >= 3)) || { echo "usage: $0 init|up|preview|diff|down <work> <n> ..." >&2; exit 2; }
+(($# >= 3)) || { echo "usage: $0 init|up|preview|preview-no-refresh|diff|down <work> <n> ..." >&2; exit 2; }
 action=$1 work=$2 n=$3
 project="$work/project"
 stack_file="$project/Pulumi.bench.yaml"
@@ -41,11 +42,12 @@ up)
     PULUMI_DEBUG_COMMANDS=true pulumi_bench up --yes ${4:+--event-log "$4"}
     ;;
 preview) pulumi_bench preview --expect-no-changes ;;
+preview-no-refresh) pulumi_bench preview --expect-no-changes --refresh=false ;;
 diff)
     # A one-key change, from a copy of the stack file so that the stack itself keeps mesh1.
     sed 's/^\(  istio-multicluster:meshId:\) mesh1$/\1 mesh2/' "$stack_file" >"$work/Pulumi.bench-mesh2.yaml"
     pulumi_bench preview --diff --config-file "$work/Pulumi.bench-mesh2.yaml"
     ;;
 down) pulumi_bench destroy --yes ;;
-*) echo "usage: $0 init|up|preview|diff|down <work> <n> ..." >&2; exit 2 ;;
+*) echo "usage: $0 init|up|preview|preview-no-refresh|diff|down <work> <n> ..." >&2; exit 2 ;;
 esac

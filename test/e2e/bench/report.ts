@@ -111,7 +111,10 @@ function main(): void {
     for (const other of CONTENDERS.slice(1)) {
         out.push(`program/${other.padEnd(10)} set-up ${ratio(times("program", "up"), times(other, "up"))}x, teardown ${ratio(times("program", "down"), times(other, "down"))}x`);
     }
-    out.push(`program: pulumi preview, no change ${spread(times("program", "preview"))}; pulumi preview --diff, meshId changed ${spread(times("program", "diff"))}`);
+    out.push(
+        `program: pulumi preview, no change ${spread(times("program", "preview"))}; the same with --refresh=false ${spread(times("program", "preview-no-refresh"))}; ` +
+            `pulumi preview --diff, meshId changed ${spread(times("program", "diff"))}`,
+    );
 
     const ups = results.filter((r) => r.contender === "program" && r.step === "up");
     const watched = ups.map((r) => ({ up: r, data: JSON.parse(fs.readFileSync(path.join(work, `watch-${r.run}.json`), "utf8")) as WatchedUp }));
