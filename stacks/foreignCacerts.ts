@@ -5,6 +5,7 @@ import { STACK_ANNOTATION, stackIdentity } from "../components/ownership";
 import { getFromApiServer } from "./apiServerProbe";
 import { StackConfig } from "./config";
 import { PROBE_TIMEOUT_MS, proxyOf } from "./reachability";
+import { stopProgram } from "./stopProgram";
 
 /** Asks for the Secret's metadata only: the check never reads a certificate or key. */
 const METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
@@ -71,7 +72,7 @@ export async function requireNoForeignCacerts(config: StackConfig, timeoutMs = P
     const stack = stackIdentity();
     const problems = await foreignCacerts(config.clusters, stack, timeoutMs);
     if (problems.length > 0) {
-        throw new pulumi.RunError(
+        throw stopProgram(
             `An existing cacerts Secret would be overwritten; stopped before changing anything:\n` +
                 problems.map((p) => `  - ${p}`).join("\n") +
                 `\nTo make the mesh use that CA, give it as ca.rootCert and ca.intermediates and delete the Secret; if this stack` +

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, ConfigError, parseStackConfig, StackConfig } from "./config";
+import { stopProgram } from "./stopProgram";
 
 // Exported by the SDK's runtime config module, but not part of its typings.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -28,8 +29,8 @@ export function loadStackConfig(): StackConfig {
         warnings.forEach((warning) => pulumi.log.warn(warning));
         return config;
     } catch (err) {
-        // RunError prints just the message, without a stack trace that would bury it.
-        throw err instanceof ConfigError ? new pulumi.RunError(err.message) : err;
+        // Printed as the message alone, without a stack trace that would bury it.
+        throw err instanceof ConfigError ? stopProgram(err.message) : err;
     }
 }
 

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ApiServerConnection, kubeconfigConnection } from "../components/kubeconfig";
 import { probeApiServer } from "./apiServerProbe";
 import { StackConfig } from "./config";
+import { stopProgram } from "./stopProgram";
 
 /** A reachable API server answers in milliseconds; this leaves room for a slow VPN, not for a dead address. */
 export const PROBE_TIMEOUT_MS = 10_000;
@@ -62,7 +63,7 @@ export async function requireReachableClusters(config: StackConfig, timeoutMs = 
     const problems = await unreachableClusters(config.clusters, timeoutMs);
     if (problems.length > 0) {
         const count = problems.length === 1 ? "1 cluster" : `${problems.length} clusters`;
-        throw new pulumi.RunError(
+        throw stopProgram(
             `Cannot reach the API server of ${count}; stopped before changing anything:\n` + problems.map((p) => `  - ${p}`).join("\n"),
         );
     }

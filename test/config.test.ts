@@ -383,6 +383,7 @@ describe("stack config validation", () => {
         it(`rejects ${c.title} before registering any resource`, async () => {
             const { error, resources } = await runProgram(c.values, c.secret);
             assert.ok(error instanceof pulumi.RunError, `expected a RunError, got ${error}`);
+            assert.equal(error.stack, undefined, "a stack makes Pulumi's SDK format the error at length before the message shows");
             assert.equal(
                 error.message,
                 `Invalid stack config (${c.problems.length} problem${c.problems.length === 1 ? "" : "s"}):\n` +

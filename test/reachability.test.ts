@@ -166,6 +166,7 @@ describe("the clusters' reachability, checked before any resource is registered"
     const stopsWith = async (promise: Promise<void>, message: string) => {
         await assert.rejects(promise, (err: Error) => {
             assert.ok(err instanceof pulumi.RunError, `expected a RunError, got ${err}`);
+            assert.equal(err.stack, undefined);
             assert.equal(err.message, message);
             return true;
         });

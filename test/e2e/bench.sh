@@ -71,7 +71,9 @@ compare_contender() { # <contender>
         compare_program_up
         compare_step program preview
         compare_step program preview-no-refresh
+        compare_step program preview-without-pulumi-log
         compare_step program diff
+        compare_step program invalid-config
     else
         compare_step "$1" up
     fi

@@ -7,10 +7,14 @@
 #   program.sh up <work> <n> [event log]   pulumi up, writing Pulumi's event log if a path is given
 #   program.sh preview <work> <n>          pulumi preview that must find no change
 #   program.sh preview-no-refresh <work> <n>  the same without the refresh Pulumi.yaml asks for (its cost)
+#   program.sh preview-without-pulumi-log <work> <n>
+#                                          the no-change preview with the CLI's own debug log turned off
 #   program.sh diff <work> <n>             pulumi preview --diff of the stack with meshId mesh2 instead
+#   program.sh invalid-config <work> <n>   pulumi preview of the stack with an invalid meshId: must stop
+#                                          with the validation message (how long a user waits for it)
 #   program.sh down <work> <n>             pulumi destroy
 set -euo pipefail
-(($# >= 3)) || { echo "usage: $0 init|up|preview|preview-no-refresh|diff|down <work> <n> ..." >&2; exit 2; }
+(($# >= 3)) || { echo "usage: $0 init|up|preview|preview-no-refresh|preview-without-pulumi-log|diff|invalid-config|down <work> <n> ..." >&2; exit 2; }
 action=$1 work=$2 n=$3
 project="$work/project"
 stack_file="$project/Pulumi.bench.yaml"
@@ -43,11 +47,28 @@ up)
     ;;
 preview) pulumi_bench preview --expect-no-changes ;;
 preview-no-refresh) pulumi_bench preview --expect-no-changes --refresh=false ;;
+preview-without-pulumi-log)
+    # The CLI (3.252 and later; 3.248 only when asked) writes a debug log of every RPC, payloads included, to $PULUMI_HOME/logs, and
+    # has no setting to stop it; it does without when that path cannot be made a directory. Only the
+    # bench's own PULUMI_HOME (e2e_pulumi_env) is changed, for this one preview: what that log costs.
+    logs="$PULUMI_HOME/logs"
+    rm -rf "$logs" && : >"$logs"
+    trap 'rm -f "$logs"' EXIT
+    pulumi_bench preview --expect-no-changes
+    ;;
 diff)
     # A one-key change, from a copy of the stack file so that the stack itself keeps mesh1.
     sed 's/^\(  istio-multicluster:meshId:\) mesh1$/\1 mesh2/' "$stack_file" >"$work/Pulumi.bench-mesh2.yaml"
     pulumi_bench preview --diff --config-file "$work/Pulumi.bench-mesh2.yaml"
     ;;
+invalid-config)
+    sed 's/^\(  istio-multicluster:meshId:\) mesh1$/\1 Mesh-1/' "$stack_file" >"$work/Pulumi.bench-invalid.yaml"
+    if pulumi_bench preview --config-file "$work/Pulumi.bench-invalid.yaml" >"$work/invalid-config.out" 2>&1; then
+        echo "pulumi preview accepted meshId Mesh-1" >&2
+        exit 1
+    fi
+    grep -q 'meshId: got "Mesh-1"' "$work/invalid-config.out" || { cat "$work/invalid-config.out" >&2; exit 1; }
+    ;;
 down) pulumi_bench destroy --yes ;;
-*) echo "usage: $0 init|up|preview|preview-no-refresh|diff|down <work> <n> ..." >&2; exit 2 ;;
+*) echo "usage: $0 init|up|preview|preview-no-refresh|preview-without-pulumi-log|diff|invalid-config|down <work> <n> ..." >&2; exit 2 ;;
 esac

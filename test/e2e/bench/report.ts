@@ -113,7 +113,9 @@ function main(): void {
     }
     out.push(
         `program: pulumi preview, no change ${spread(times("program", "preview"))}; the same with --refresh=false ${spread(times("program", "preview-no-refresh"))}; ` +
-            `pulumi preview --diff, meshId changed ${spread(times("program", "diff"))}`,
+            `the same without the CLI's debug log ${spread(times("program", "preview-without-pulumi-log"))}; ` +
+            `pulumi preview --diff, meshId changed ${spread(times("program", "diff"))}; ` +
+            `pulumi preview of an invalid meshId, to the validation message ${spread(times("program", "invalid-config"))}`,
     );
 
     const ups = results.filter((r) => r.contender === "program" && r.step === "up");
