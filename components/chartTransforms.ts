@@ -30,23 +30,3 @@ export const leaveWebhooksToIstiod: pulumi.ResourceTransform = ({ type, props, o
     type === VALIDATING_WEBHOOK_CONFIGURATION
         ? { props, opts: { ...opts, ignoreChanges: [...(opts.ignoreChanges ?? []), "webhooks"] } }
         : undefined;
-
-/**
- * Several transforms as one. The engine sends every object of a chart to the program once per
- * transform and waits for the answer before going on with it; a `base` object is a CRD of ~60 KB, so
- * each extra transform is another round trip of the whole chart.
- */
-export function oneTransform(...transforms: pulumi.ResourceTransform[]): pulumi.ResourceTransform {
-    return async (args) => {
-        let current = args;
-        let changed = false;
-        for (const transform of transforms) {
-            const result = await transform(current);
-            if (result) {
-                current = { ...current, ...result };
-                changed = true;
-            }
-        }
-        return changed ? { props: current.props, opts: current.opts } : undefined;
-    };
-}

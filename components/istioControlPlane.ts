@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { leaveWebhooksToIstiod, oneTransform, retainOnDeleteFromConfig } from "./chartTransforms";
+import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./chartTransforms";
 import { ClusterConnection, clusterProvider } from "./cluster";
 import { baseRoleValues, chartLocation, ControlPlaneRole, IstioCharts, istiodRoleValues, mergeValues, renderingDigest } from "./helmValues";
 import { ClusterCaBundle } from "./meshTrust";
@@ -107,7 +107,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 ),
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, transforms: [oneTransform(retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod)] },
+            { ...childOpts, transforms: [retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod] },
         );
 
         // `istiod` is rendered into one resource per object too, under the release name Helm would give

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { leaveWebhooksToIstiod, oneTransform, retainOnDeleteFromConfig } from "../components/chartTransforms";
+import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "../components/chartTransforms";
 
 /** What the kubernetes provider passes for a chart object it marks retainOnDelete (`keep` policy). */
 function transformArgs(annotations: Record<string, string> | undefined): pulumi.ResourceTransformArgs {
@@ -50,27 +50,5 @@ describe("the validating webhooks of the base and istiod charts", () => {
 
     it("does not touch the chart's other objects", async () => {
         assert.equal(await leaveWebhooksToIstiod(transformArgs({ "helm.sh/resource-policy": "keep" })), undefined);
-    });
-});
-
-describe("the base chart's transforms, applied as one", () => {
-    const both = oneTransform(retainOnDeleteFromConfig(false), leaveWebhooksToIstiod);
-
-    it("gives each object what each transform gives it", async () => {
-        const crd = await both(transformArgs({ "helm.sh/resource-policy": "keep" }));
-        assert.equal(crd?.opts.retainOnDelete, false);
-        assert.equal(crd?.opts.ignoreChanges, undefined);
-        const validator = await both({
-            custom: true,
-            type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",
-            name: "cluster1-istio-base:istiod-default-validator",
-            props: { metadata: { name: "istiod-default-validator", annotations: { "helm.sh/resource-policy": "keep" } } },
-            opts: {},
-        });
-        assert.deepEqual(validator?.opts, { retainOnDelete: false, ignoreChanges: ["webhooks"] }, "the second transform sees the first one's result");
-    });
-
-    it("leaves an object that no transform changes alone", async () => {
-        assert.equal(await both(transformArgs(undefined)), undefined);
     });
 });

@@ -10,6 +10,8 @@
 #                     $BENCH_RUNS runs each in rotating order: set-up and teardown times and their
 #                     ratios, the program's previews, its peak memory and where its `pulumi up` spends
 #                     its time; then how its set-up and no-change preview grow with the cluster count.
+#                     $BENCH_PULUMI_ENV (e.g. "PULUMI_SKIP_CHECKPOINTS=true") is set for the program's
+#                     pulumi commands.
 #   e2e:              wall time of `npm run test:e2e` cold (empty build caches: what a fresh machine
 #                     pays) and warm (caches kept), and their ratio.
 #   sizes:            size of each binary the e2e toolchain builds (built first if not cached).
@@ -148,6 +150,7 @@ compare)
     rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
     scaling=$(mktemp "${TMPDIR:-/tmp}/istio-mc-scaling.XXXXXX")
     trap 'rm -f "$scaling"' EXIT
+    [[ -z ${BENCH_PULUMI_ENV:-} ]] || echo "every pulumi command of the program runs with: $BENCH_PULUMI_ENV"
     for n in ${BENCH_CLUSTERS:-2 3 4}; do
         # A subshell per cluster count: its control planes and work directory go when it ends.
         (E2E_CLUSTER_COUNT=$n compare_clusters)

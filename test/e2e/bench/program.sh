@@ -18,7 +18,9 @@ set -euo pipefail
 action=$1 work=$2 n=$3
 project="$work/project"
 stack_file="$project/Pulumi.bench.yaml"
-pulumi_bench() { pulumi "$@" --stack bench --cwd "$project" --non-interactive; }
+# $BENCH_PULUMI_ENV: environment settings for every pulumi command of the program, e.g.
+# "PULUMI_SKIP_CHECKPOINTS=true" to time the program under a setting of the CLI.
+pulumi_bench() { env ${BENCH_PULUMI_ENV:-} pulumi "$@" --stack bench --cwd "$project" --non-interactive; }
 
 init() { # <test app>
     local k server
