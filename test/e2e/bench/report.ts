@@ -126,6 +126,8 @@ function main(): void {
             `${spread(watched.map((w) => w.data.peakRssBytes), mb)}; at the peak, by executable (median): ` +
             atPeak.map(([name, bytes]) => `${name} ${mb(bytes)}`).join(", "),
     );
+    const cpu = [...medianByKey(watched.map((w) => w.data.cpuSecondsByExecutable))].sort((a, b) => b[1] - a[1]);
+    out.push(`pulumi up, CPU seconds (user and system) by executable, median: ${cpu.map(([name, s]) => `${name} ${s.toFixed(1)}`).join(", ")}`);
 
     const runs = watched.map((w) => {
         const [preview, update] = PHASES.map((_, phase) => phaseTimes(w.data.events.filter((e) => e.phase === phase)));

@@ -4,11 +4,13 @@
  *  - the peak of the summed resident memory (VmRSS) of every process under the root (the pulumi CLI,
  *    its language host, the node program and the provider plugins), sampled every 100 ms from /proc,
  *    and what each executable held at that peak;
+ *  - the CPU time (user and system) each executable used, summed over its processes as last sampled;
  *  - the events of Pulumi's event log (`pulumi up --event-log <file>`), each stamped with the time it
  *    appeared in the file, polled every 5 ms: Pulumi's own timestamps are whole seconds. The CLI writes
  *    the log once for the preview and then again, truncated, for the update; each event has its phase.
  *   node build/test/e2e/bench/watchUp.js <root pid> <start, seconds since the epoch> <event log> <output>
  */
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -31,6 +33,7 @@ export interface WatchedUp {
     readonly startMs: number;
     readonly peakRssBytes: number;
     readonly peakByExecutable: Record<string, number>;
+    readonly cpuSecondsByExecutable: Record<string, number>;
     readonly events: StampedEvent[];
 }
 
@@ -99,20 +102,37 @@ class EventLogTail {
     }
 }
 
-/** The summed VmRSS of every process under the root, by executable. */
-class MemorySampler {
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+
+/** The summed VmRSS of every process under the root, by executable, and each process's CPU time. */
+class ProcessSampler {
     peak = 0;
     peakByExecutable: Record<string, number> = {};
     private readonly names = new Map<number, string>();
+    /** Per process, its user and system CPU time (seconds) when last sampled. */
+    private readonly cpuSeconds = new Map<number, number>();
     constructor(private readonly root: number) {}
+
+    cpuSecondsByExecutable(): Record<string, number> {
+        const byExecutable: Record<string, number> = {};
+        for (const [pid, seconds] of this.cpuSeconds) {
+            const name = this.name(pid);
+            byExecutable[name] = (byExecutable[name] ?? 0) + seconds;
+        }
+        return byExecutable;
+    }
 
     sample(): void {
         const children = new Map<number, number[]>();
+        /** Per process, the fields of its stat after the executable's name (state, ppid, ...). */
+        const stats = new Map<number, string[]>();
         for (const entry of fs.readdirSync("/proc")) {
             if (!/^\d+$/.test(entry)) continue;
             const stat = readProc(Number(entry), "stat");
             if (!stat) continue;
-            const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+            const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+            stats.set(Number(entry), fields);
+            const ppid = Number(fields[1]);
             children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
         }
         const byExecutable: Record<string, number> = {};
@@ -120,6 +140,9 @@ class MemorySampler {
         for (let queue = [...(children.get(this.root) ?? [])]; queue.length > 0; ) {
             const pid = queue.shift()!;
             queue = queue.concat(children.get(pid) ?? []);
+            // utime and stime, the 14th and 15th fields of stat
+            const [utime, stime] = stats.get(pid)!.slice(11, 13).map(Number);
+            this.cpuSeconds.set(pid, (utime + stime) / CLOCK_TICKS_PER_SECOND);
             const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readProc(pid, "status") ?? "")?.[1] ?? 0) * 1024;
             const name = this.name(pid);
             byExecutable[name] = (byExecutable[name] ?? 0) + rss;
@@ -156,11 +179,11 @@ function ended(pid: number): boolean {
 function main(): void {
     const [root, start, eventLog, output] = process.argv.slice(2);
     const tail = new EventLogTail(eventLog);
-    const memory = new MemorySampler(Number(root));
+    const processes = new ProcessSampler(Number(root));
     const polling = setInterval(() => tail.poll(), 5);
     const sampling = setInterval(() => {
         if (!ended(Number(root))) {
-            memory.sample();
+            processes.sample();
             return;
         }
         clearInterval(polling);
@@ -168,8 +191,9 @@ function main(): void {
         tail.poll();
         const watched: WatchedUp = {
             startMs: Number(start) * 1000,
-            peakRssBytes: memory.peak,
-            peakByExecutable: memory.peakByExecutable,
+            peakRssBytes: processes.peak,
+            peakByExecutable: processes.peakByExecutable,
+            cpuSecondsByExecutable: processes.cpuSecondsByExecutable(),
             events: tail.events,
         };
         fs.writeFileSync(output, JSON.stringify(watched));
