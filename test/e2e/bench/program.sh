@@ -50,9 +50,10 @@ up)
 preview) pulumi_bench preview --expect-no-changes ;;
 preview-no-refresh) pulumi_bench preview --expect-no-changes --refresh=false ;;
 preview-without-pulumi-log)
-    # The CLI (3.252 and later; 3.248 only when asked) writes a debug log of every RPC, payloads included, to $PULUMI_HOME/logs, and
-    # has no setting to stop it; it does without when that path cannot be made a directory. Only the
-    # bench's own PULUMI_HOME (e2e_pulumi_env) is changed, for this one preview: what that log costs.
+    # The CLI (3.252 and later; 3.248 only when asked) writes a debug log of every RPC, payloads
+    # included, to $PULUMI_HOME/logs, and has no setting to stop it; it does without when that path
+    # cannot be made a directory. Only the bench's own PULUMI_HOME (e2e_pulumi_env) is changed, for
+    # this one preview: what that log costs.
     logs="$PULUMI_HOME/logs"
     rm -rf "$logs" && : >"$logs"
     trap 'rm -f "$logs"' EXIT
