@@ -9,7 +9,9 @@ function localImports(file: string): string[] {
     return [...source.matchAll(/from "(\.{1,2}\/[^"]+)"/g)].map((m) => path.join(path.dirname(file), m[1]));
 }
 
-const modules = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f));
+/** Every .ts file under `dir`, in subdirectories too (stacks/config/ holds the config's sections). */
+const modules = (dir: string): string[] =>
+    fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f));
 
 describe("the import graph runs index.ts → stacks/ → components/", () => {
     it("components/ import only components/", () => {
@@ -19,6 +21,7 @@ describe("the import graph runs index.ts → stacks/ → components/", () => {
     });
 
     it("stacks/ import only stacks/ and components/", () => {
+        assert.ok(modules("stacks").includes(path.join("stacks", "config", "clusters.ts")));
         for (const file of modules("stacks")) {
             assert.deepEqual(localImports(file).filter((m) => !/^(stacks|components)\//.test(m)), [], file);
         }
