@@ -47,7 +47,7 @@ export function clusterProvider(name: string, connection: ClusterConnection, opt
             // create. By default the next run's create fails with "already exists", and every run after
             // it; with this, the create is a server-side apply that takes the object over and the mesh
             // converges. A field another manager owns with a different value still stops it (a
-            // conflict); README "Objects that may already exist" says what that means for each object.
+            // conflict); docs/operations.md, "Objects that may already exist", says what that means for each object.
             upsertExistingObjects: true,
             // A Secret whose data changes (`cacerts` for another CA, a remote secret for a new token
             // or address) is updated in place instead of deleted and created again, so istiod never

@@ -1,8 +1,9 @@
 /**
  * The stack config as one declarative schema: every key with what it allows, its default and its
  * description, the rules across keys, and from it the TypeScript type `StackConfig`, the JSON Schema of
- * Pulumi.<stack>.yaml and the README's configuration reference (`npm run gen:config`). Each section, with
- * the rules across its keys, is in stacks/config/; this module assembles them and parses a stack's config.
+ * Pulumi.<stack>.yaml and the configuration reference in docs/configuration.md (`npm run gen:config`).
+ * Each section, with the rules across its keys, is in stacks/config/; this module assembles them and
+ * parses a stack's config.
  *
  * A problem reads `<key>: got <value>; expected <what is allowed>` (or `<key>: missing; ...`), and one run
  * reports all of them: a rule across keys runs as soon as the keys it reads are valid, even when others

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import { describe, it } from "node:test";
 import Ajv from "ajv";
 import * as yaml from "js-yaml";
-import { SCHEMA_FILE, stackFileSchemaText, withConfigReference } from "../scripts/gen-config";
+import { REFERENCE_FILE, SCHEMA_FILE, stackFileSchemaText, withConfigReference } from "../scripts/gen-config";
 
 const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
@@ -12,14 +12,14 @@ describe("files generated from the stack config's schema", () => {
         assert.equal(fs.readFileSync(SCHEMA_FILE, "utf8"), stackFileSchemaText());
     });
 
-    it("README.md's configuration reference is up to date (else run npm run gen:config)", () => {
-        const readme = fs.readFileSync("README.md", "utf8");
-        assert.equal(readme, withConfigReference(readme));
+    it(`${REFERENCE_FILE}'s table of keys is up to date (else run npm run gen:config)`, () => {
+        const page = fs.readFileSync(REFERENCE_FILE, "utf8");
+        assert.equal(page, withConfigReference(page));
     });
 });
 
 describe(`${SCHEMA_FILE}, as an editor applies it to Pulumi.<stack>.yaml`, () => {
-    // `x-default` describes a default the program computes (e.g. "from the networks"), for the README.
+    // `x-default` describes a default the program computes (e.g. "from the networks"), for the reference.
     const validate = new Ajv({ keywords: ["x-default"] }).compile(JSON.parse(fs.readFileSync(SCHEMA_FILE, "utf8")));
     const problems = (config: Record<string, unknown>) =>
         validate({ config }) ? [] : validate.errors!.map((e) => `${e.instancePath} ${e.message}`);

@@ -49,7 +49,7 @@ const cluster = section({
         .optional()
         .meta({
             default: "primary",
-            description: "`primary` runs istiod; `remote` runs none and is managed by the istiod of the cluster named in `primary` (see Topologies)",
+            description: "`primary` runs istiod; `remote` runs none and is managed by the istiod of the cluster named in `primary` (see docs/topologies.md)",
         }),
     primary: text(DNS1123_LABEL_ALLOWED, DNS1123_LABEL)
         .optional()
@@ -57,7 +57,7 @@ const cluster = section({
     existingIstioNamespace: flag().optional().meta({
         default: false,
         description:
-            "for a cluster given by kubeconfig whose `istio-system` already exists (a platform team's, with its quotas and labels): the program only labels it and installs into it, and `pulumi destroy` removes the label and keeps the namespace (see *Objects that may already exist* below); not for kind clusters",
+            "for a cluster given by kubeconfig whose `istio-system` already exists (a platform team's, with its quotas and labels): the program only labels it and installs into it, and `pulumi destroy` removes the label and keeps the namespace (see *Objects that may already exist* in docs/operations.md); not for kind clusters",
     }),
 })
     // Exactly one source; an existing cluster's kubeconfig must name an API server that other clusters can reach.

@@ -64,7 +64,7 @@ export const istio = section({
         }),
     keepCrds: flag()
         .default(false)
-        .meta({ description: "leave Istio's CRDs (and every Istio resource) in the clusters on `pulumi destroy`, as `helm uninstall` does; see Destroy" }),
+        .meta({ description: "leave Istio's CRDs (and every Istio resource) in the clusters on `pulumi destroy`, as `helm uninstall` does; see *Destroy* in docs/operations.md" }),
     values: section({
         base: helmValues("base", ["profile"]).meta({
             description: "extra Helm values for the `base` chart, merged over the program's own; `profile` is the program's (`remote` on remotes) and refused here",

@@ -2,7 +2,7 @@
  * The fault suite: what goes wrong mid-run for an operator — the CLI killed at several points of
  * `pulumi up`, an API server lost during `up` and during `destroy`, objects deleted and edited by hand —
  * against the real engine and two real API servers (started by faults.sh). After each fault, the
- * recovery README.md gives ("When a run is interrupted") must converge to exactly the objects of an
+ * recovery docs/operations.md gives ("When a run is interrupted") must converge to exactly the objects of an
  * undisturbed run, with a state that matches them, and `pulumi destroy` must then leave nothing.
  * Faults are chosen with FAULTS (comma-separated names; all by default).
  */
@@ -87,7 +87,7 @@ describe("recovery from faults", { concurrency: 1 }, () => {
     let undisturbedUpSeconds: number;
 
     /**
-     * README "When a run is interrupted": a killed CLI leaves the stack locked (`pulumi cancel` removes
+     * docs/operations.md, "When a run is interrupted": a killed CLI leaves the stack locked (`pulumi cancel` removes
      * the lock once no pulumi process runs), then clear what it left pending and run `pulumi up`.
      */
     const recover = async (): Promise<{ seconds: number; commands: string }> => {

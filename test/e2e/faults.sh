@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fault suite (test/e2e/faults.e2e.ts): interrupted, partial and drifted runs of the real program
-# against two real API servers on loopback, and the recovery README.md documents. FAULTS selects
+# against two real API servers on loopback, and the recovery docs/operations.md documents. FAULTS selects
 # faults by name (comma-separated; all by default). Control planes and every process the killed CLIs
 # left behind are stopped, and the work directory removed, even on failure.
 set -euo pipefail

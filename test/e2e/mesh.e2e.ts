@@ -17,7 +17,7 @@ const READER = "system:serviceaccount:istio-system:istio-reader-service-account"
 const HELLOWORLD = "helloworld.sample.svc.cluster.local";
 /**
  * What istiod writes into every namespace it manages (all but kube-public and kube-node-lease) and
- * nothing removes where the namespace outlives the mesh (README: Destroy).
+ * nothing removes where the namespace outlives the mesh (docs/operations.md: Destroy).
  */
 const LEFT_BY_ISTIOD = ["default", "kube-system"].flatMap((ns) => [`configmaps ${ns}/istio-ca-crl`, `configmaps ${ns}/istio-ca-root-cert`]);
 

@@ -145,7 +145,7 @@ describe("a primary-remote mesh on two networks", { concurrency: 1 }, () => {
         for (const cluster of CLUSTERS) {
             assert.ok(isGone(admin(cluster), ["namespace", "istio-system"]));
             const left = [...allObjects(admin(cluster))].filter((o) => !beforeUp[cluster].has(o));
-            // What istiod writes into the namespaces it manages, in every cluster it reads (README: Destroy).
+            // What istiod writes into the namespaces it manages, in every cluster it reads (docs/operations.md: Destroy).
             assert.deepEqual(left.filter((o) => !/^configmaps (default|kube-system)\/istio-ca-(root-cert|crl)$/.test(o)), [], `${cluster}: left behind`);
         }
     });
