@@ -562,7 +562,10 @@ export const stackConfigSchema = section({
     workloads: section({
         awaitReady: flag()
             .default(true)
-            .meta({ description: "wait for pods to be ready; `false` only for API servers without nodes (the e2e test), and then `verify.enabled` must be `false`" }),
+            .meta({
+                description:
+                    "wait for pods to be ready; `false` only for API servers without nodes (the e2e test); the traffic check's Job is awaited either way, and its attempts give the pods time to start",
+            }),
     }).prefault({}),
     images: section({
         istioHub: image().default(DEFAULT_IMAGES.istioHub).meta({
@@ -570,7 +573,7 @@ export const stackConfigSchema = section({
         }),
         helloworldV1: image().default(DEFAULT_IMAGES.helloworldV1).meta({ description: "test-app image, for mirrors" }),
         helloworldV2: image().default(DEFAULT_IMAGES.helloworldV2).meta({ description: "test-app image, for mirrors" }),
-        curl: image().default(DEFAULT_IMAGES.curl).meta({ description: "test-app image, for mirrors" }),
+        curl: image().default(DEFAULT_IMAGES.curl).meta({ description: "test-app and traffic-check image, for mirrors" }),
     }).prefault({}),
 })
     // A topology that is set must be the one the clusters' roles and networks make.
@@ -601,15 +604,12 @@ export const stackConfigSchema = section({
         }
     }, onceValid("clusters"))
     // The verification sends traffic between the test app's pods.
-    .superRefine(({ testApp, verify, workloads }, ctx) => {
+    .superRefine(({ testApp, verify }, ctx) => {
         const enabled = verify.enabled ?? testApp.enabled;
         if (enabled && !testApp.enabled) {
             report(ctx, ["verify", "enabled"], "got true while testApp.enabled is false; the verification needs the test app (set verify.enabled: false or testApp.enabled: true)");
         }
-        if (enabled && !workloads.awaitReady) {
-            report(ctx, ["verify", "enabled"], "got true while workloads.awaitReady is false; traffic can only be verified once pods run (set verify.enabled: false)");
-        }
-    }, onceValid("testApp", "verify", "workloads"))
+    }, onceValid("testApp", "verify"))
     .transform((c) => ({
         ...c,
         topology: c.topology ?? impliedTopology(rolesOf(c.clusters)),

@@ -75,16 +75,17 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                 ...planes.map((p) => p.istiodDigest),
                 ...gateways.map((g) => g.chartDigest),
                 ...remoteSecrets.map((r) => r.secret.metadata.uid),
-                ...apps.flatMap((a) => [a.helloworld.metadata.generation, a.curl.metadata.generation]),
+                ...apps.map((a) => a.helloworld.metadata.generation),
             ];
             const checks = clusters.map(
-                (cluster) =>
+                (cluster, i) =>
                     new CrossClusterCheck(
                         cluster.clusterName,
                         {
                             clusterName: cluster.clusterName,
-                            kubeconfig: cluster.kubeconfig,
-                            context: cluster.context,
+                            provider: cluster.provider,
+                            namespace: apps[i].namespace,
+                            curlImage: config.images.curl,
                             expectedVersions,
                             requests: config.verify.requests,
                             attempts: config.verify.attempts,
