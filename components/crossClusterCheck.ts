@@ -89,8 +89,14 @@ export class CrossClusterCheck extends pulumi.ComponentResource {
                     name: jobName,
                     namespace: args.namespace,
                     // Never `pulumi.com/skipAwait`, whatever `workloads.awaitReady` says: awaiting the Job is the
-                    // check. Deleting the Job deletes its pod (Pulumi's default, said here as it is relied on).
-                    annotations: { "pulumi.com/deletionPropagationPolicy": "foreground" },
+                    // check.
+                    annotations: {
+                        // A Job that failed stays in the state with its name; the next `pulumi up` deletes it
+                        // and creates it again, so that the check runs again rather than failing at once.
+                        "pulumi.com/replaceUnready": "true",
+                        // Deleting the Job deletes its pod (Pulumi's default, said here as it is relied on).
+                        "pulumi.com/deletionPropagationPolicy": "foreground",
+                    },
                 },
                 // No ttlSecondsAfterFinished: Pulumi reads the Job back after it has finished.
                 spec: { backoffLimit: 0, activeDeadlineSeconds, template },

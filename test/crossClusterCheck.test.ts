@@ -34,9 +34,12 @@ describe("the cross-cluster check's Job", () => {
         }
     });
 
-    it("runs once, is awaited, keeps its status for Pulumi to read, and takes its pod along when deleted", () => {
+    it("runs once, is awaited, keeps its status for Pulumi to read, runs again after a failure, takes its pod along", () => {
         for (const job of jobs) {
-            assert.deepEqual(job.inputs.metadata.annotations, { "pulumi.com/deletionPropagationPolicy": "foreground" });
+            assert.deepEqual(job.inputs.metadata.annotations, {
+                "pulumi.com/replaceUnready": "true",
+                "pulumi.com/deletionPropagationPolicy": "foreground",
+            });
             const { template, ...spec } = job.inputs.spec;
             // 300 s to start, then per attempt 10 requests of at most 3 s and a 5 s pause.
             const deadline = 300 + 4 * (10 * 3 + 5);
