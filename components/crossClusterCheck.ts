@@ -48,7 +48,6 @@ export interface CrossClusterResult {
  * runs again) and then delete the old one.
  */
 export class CrossClusterCheck extends pulumi.ComponentResource {
-    readonly job: k8s.batch.v1.Job;
     readonly result: pulumi.Output<CrossClusterResult>;
 
     constructor(name: string, args: CrossClusterCheckArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -82,7 +81,7 @@ export class CrossClusterCheck extends pulumi.ComponentResource {
             const digest = createHash("sha256").update(JSON.stringify({ triggers, template })).digest("hex");
             return `cross-cluster-check-${digest.slice(0, 10)}`;
         });
-        this.job = new k8s.batch.v1.Job(
+        const job = new k8s.batch.v1.Job(
             `${name}-cross-cluster-check`,
             {
                 metadata: {
@@ -110,7 +109,7 @@ export class CrossClusterCheck extends pulumi.ComponentResource {
             },
         );
         this.result = pulumi
-            .all([this.job.metadata, this.job.status])
+            .all([job.metadata, job.status])
             .apply(([metadata, status]) => ({
                 cluster: args.clusterName,
                 namespace: metadata.namespace,

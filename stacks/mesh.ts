@@ -67,7 +67,7 @@ export function deployMesh(config: StackConfig): MeshOutputs {
         );
         if (config.verify.enabled) {
             const expectedVersions = [...new Set(clusters.map((_, i) => helloworldVersionFor(i)))];
-            // Upgrades of the charts, new remote secrets and changed app specs run the check again. The charts
+            // Upgrades of the charts, new remote secrets and a changed helloworld run the check again. The charts
             // count by what their objects are rendered from, as a Helm release's revision did: the objects'
             // own metadata would miss a change to the mesh config (a ConfigMap has no generation) or, with
             // resourceVersion, change on every status write, which the refresh before each run reads.
