@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # The cross-cluster traffic check, run by the `check` container of each cluster's Job (POSIX sh: the curl
 # image's shell is BusyBox ash). From cluster $CLUSTER, sends $REQUESTS requests to
 # helloworld.sample:5000/hello per attempt until every version in $EXPECTED_VERSIONS has answered, for at
