@@ -70,10 +70,7 @@ export class Cluster extends pulumi.ComponentResource {
     readonly clusterName: string;
     readonly network: string;
     readonly provider: k8s.Provider;
-    /** Admin kubeconfig (secret), for the provider and for the traffic verification. */
-    readonly kubeconfig: pulumi.Output<string>;
-    readonly context: string | undefined;
-    /** What a provider for this cluster is made from (see `clusterProvider`). */
+    /** What a provider for this cluster is made from (see `clusterProvider`); the kubeconfig is secret. */
     readonly connection: ClusterConnection;
     /** API-server URL reachable from the other clusters' istiod. */
     readonly apiServer: pulumi.Output<string>;
@@ -107,18 +104,15 @@ export class Cluster extends pulumi.ComponentResource {
                 { create: "bash scripts/kind-node-address.sh", environment, triggers: [kind.id] },
                 { parent: this },
             );
-            this.kubeconfig = pulumi.secret(kind.stdout);
-            this.context = undefined;
+            this.connection = { kubeconfig: pulumi.secret(kind.stdout) };
             this.nodeAddress = node.stdout;
             this.apiServer = pulumi.interpolate`https://${node.stdout}:6443`;
         } else {
-            this.kubeconfig = pulumi.secret(source.kubeconfig);
-            this.context = source.context;
+            this.connection = { kubeconfig: pulumi.secret(source.kubeconfig), context: source.context };
             this.nodeAddress = undefined;
             this.apiServer = pulumi.output(source.apiServer);
         }
 
-        this.connection = { kubeconfig: this.kubeconfig, context: this.context };
         this.provider = clusterProvider(`${name}-k8s`, this.connection, { parent: this });
         this.registerOutputs({ apiServer: this.apiServer, network: this.network });
     }

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Usage: preflight.sh <stack>, from the project directory. Before `pulumi up` of that stack, checks
 # what it needs on this machine: Node.js, the program's dependencies, the Pulumi CLI and a backend
-# login, and, when the stack has kind clusters, Docker running with enough memory, kind and kubectl;
-# kubectl also for the traffic check. Reports every missing piece at once, each with the command or
-# page that provides it, and exits 1; prints nothing when all is there. Uses only bash builtins and
-# the tools it checks, so it works on whatever PATH it is given.
+# login, and, when the stack has kind clusters, Docker running with enough memory and kind. Reports
+# every missing piece at once, each with the command or page that provides it, and exits 1; prints
+# nothing when all is there. Uses only bash builtins and the tools it checks, so it works on whatever
+# PATH it is given.
 set -uo pipefail
 stack=${1:?usage: preflight.sh <stack>}
 scripts=${BASH_SOURCE[0]%/*}
@@ -32,14 +32,11 @@ elif ! PULUMI_SKIP_UPDATE_CHECK=true pulumi whoami --non-interactive >/dev/null 
     lacks "a Pulumi backend login: pulumi login --local (state on this machine), or pulumi login for Pulumi Cloud"
 fi
 
-# "<kind clusters> <traffic check on>" from the stack's config; unknown (kind, check on) without node.
-# shellcheck disable=SC2016 # the $ belongs to JavaScript
-read -r kind_clusters verify < <(node -e '
+# The number of kind clusters in the stack's config; unknown (?) without node.
+read -r kind_clusters < <(node -e '
     const config = require(process.argv[1]).load(require("fs").readFileSync(process.argv[2], "utf8"))?.config ?? {};
-    const key = (k) => config[`istio-multicluster:${k}`];
-    const kind = (key("clusters") ?? []).filter((c) => c?.kind !== undefined).length;
-    console.log(kind, key("verify")?.enabled ?? key("testApp")?.enabled ?? true);
-' "$program/node_modules/js-yaml" "Pulumi.$stack.yaml" 2>/dev/null || echo "? true")
+    console.log((config["istio-multicluster:clusters"] ?? []).filter((c) => c?.kind !== undefined).length);
+' "$program/node_modules/js-yaml" "Pulumi.$stack.yaml" 2>/dev/null || echo "?")
 
 if [[ $kind_clusters != 0 ]]; then
     if ! has docker; then
@@ -50,9 +47,6 @@ if [[ $kind_clusters != 0 ]]; then
         lacks "Docker has $((memory / gib)).$((memory % gib * 10 / gib)) GiB of memory; $kind_clusters kind clusters with Istio need about 4 GB each: raise Docker's memory limit (Docker Desktop: Settings > Resources)"
     fi
     has kind || lacks "kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
-fi
-if [[ $kind_clusters != 0 || $verify == true ]]; then
-    has kubectl || lacks "kubectl, for the traffic check: https://kubernetes.io/docs/tasks/tools/"
 fi
 
 if ((${#missing[@]} > 0)); then

@@ -67,7 +67,7 @@ export function deployMesh(config: StackConfig): MeshOutputs {
         );
         if (config.verify.enabled) {
             const expectedVersions = [...new Set(clusters.map((_, i) => helloworldVersionFor(i)))];
-            // Upgrades of the charts, new remote secrets and changed app specs run the check again. The charts
+            // Upgrades of the charts, new remote secrets and a changed helloworld run the check again. The charts
             // count by what their objects are rendered from, as a Helm release's revision did: the objects'
             // own metadata would miss a change to the mesh config (a ConfigMap has no generation) or, with
             // resourceVersion, change on every status write, which the refresh before each run reads.
@@ -75,16 +75,17 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                 ...planes.map((p) => p.istiodDigest),
                 ...gateways.map((g) => g.chartDigest),
                 ...remoteSecrets.map((r) => r.secret.metadata.uid),
-                ...apps.flatMap((a) => [a.helloworld.metadata.generation, a.curl.metadata.generation]),
+                ...apps.map((a) => a.helloworld.metadata.generation),
             ];
             const checks = clusters.map(
-                (cluster) =>
+                (cluster, i) =>
                     new CrossClusterCheck(
                         cluster.clusterName,
                         {
                             clusterName: cluster.clusterName,
-                            kubeconfig: cluster.kubeconfig,
-                            context: cluster.context,
+                            provider: cluster.provider,
+                            namespace: apps[i].namespace,
+                            curlImage: config.images.curl,
                             expectedVersions,
                             requests: config.verify.requests,
                             attempts: config.verify.attempts,

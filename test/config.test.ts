@@ -352,13 +352,6 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
         ],
     },
     {
-        title: "verification without waiting for workloads",
-        values: { ...VALID, workloads: { awaitReady: false } },
-        problems: [
-            "verify.enabled: got true while workloads.awaitReady is false; traffic can only be verified once pods run (set verify.enabled: false)",
-        ],
-    },
-    {
         title: "a non-boolean switch",
         values: { ...VALID, testApp: { enabled: "yes" }, verify: { enabled: false } },
         problems: ['testApp.enabled: got "yes"; expected true or false'],
@@ -421,7 +414,21 @@ describe("stack config validation", () => {
         const istiod = resources.find((r) => r.name === "cluster1-istiod")!;
         assert.equal(istiod.inputs.version, DEFAULT_ISTIO_VERSION);
         assert.equal(istiod.inputs.values.meshConfig.trustDomain, "cluster.local");
-        assert.equal(resources.filter((r) => r.type === "command:local:Command" && r.name.endsWith("-verify")).length, 2);
+        assert.equal(resources.filter((r) => r.type === "kubernetes:batch/v1:Job").length, 2);
+    });
+
+    it("accepts the verification without waiting for workloads, and still awaits the check's Job", async () => {
+        const { error, resources } = await runProgram({ ...VALID, workloads: { awaitReady: false } });
+        assert.equal(error, undefined);
+        const annotations = (type: string) => resources.filter((r) => r.type === type).map((r) => r.inputs.metadata.annotations ?? {});
+        assert.equal(annotations("kubernetes:apps/v1:Deployment").length, 4);
+        for (const a of annotations("kubernetes:apps/v1:Deployment")) {
+            assert.equal(a["pulumi.com/skipAwait"], "true");
+        }
+        assert.equal(annotations("kubernetes:batch/v1:Job").length, 2);
+        for (const a of annotations("kubernetes:batch/v1:Job")) {
+            assert.equal(a["pulumi.com/skipAwait"], undefined);
+        }
     });
 });
 

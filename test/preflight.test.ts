@@ -15,7 +15,6 @@ const FAKE_TOOLS: Record<string, string> = {
     pulumi: `[[ "$1" == whoami && -n "\${FAKE_PULUMI_LOGGED_OUT:-}" ]] && { echo "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions" >&2; exit 255; }; echo someone`,
     docker: `[[ -n "\${FAKE_DOCKER_DOWN:-}" ]] && { echo "Cannot connect to the Docker daemon" >&2; exit 1; }; echo "\${FAKE_DOCKER_MEMORY:-${16 * GIB}}"`,
     kind: "echo kind v0.30.0",
-    kubectl: "echo v1.34.0",
 };
 
 /** What each missing piece must be reported as: what it is and where to get it. */
@@ -27,7 +26,6 @@ const REPORTS: Record<string, RegExp> = {
     dockerDown: /Docker is not running/,
     memory: /Docker has 4\.0 GiB of memory; 2 kind clusters/,
     kind: /kind.*https:\/\/kind\.sigs\.k8s\.io\/docs\/user\/quick-start\/#installation/,
-    kubectl: /kubectl.*https:\/\/kubernetes\.io\/docs\/tasks\/tools/,
 };
 
 describe("npm run up checks what the stack needs first", () => {
@@ -93,12 +91,12 @@ describe("npm run up checks what the stack needs first", () => {
     it("reports everything missing at once", () => {
         const { status, report } = preflight("dev", ["node"], { FAKE_NODE_VERSION: "20.18.0" });
         assert.equal(status, 1);
-        for (const key of ["node", "pulumi", "docker", "kind", "kubectl"]) {
+        for (const key of ["node", "pulumi", "docker", "kind"]) {
             assert.match(report, REPORTS[key]);
         }
     });
 
     it("asks a stack on existing clusters for neither Docker nor kind", () => {
-        assert.deepEqual(preflight("remote", ["node", "pulumi", "kubectl"], {}, project), { status: 0, report: "" });
+        assert.deepEqual(preflight("remote", ["node", "pulumi"], {}, project), { status: 0, report: "" });
     });
 });

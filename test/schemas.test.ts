@@ -12,6 +12,7 @@ type Validator = (object: Record<string, unknown>) => void;
 async function loadValidators(): Promise<Record<string, Validator>> {
     const core = await import("kubernetes-models/v1");
     const apps = await import("kubernetes-models/apps/v1");
+    const batch = await import("kubernetes-models/batch/v1");
     const istio = await import("@kubernetes-models/istio/networking.istio.io/v1");
     const using =
         (Model: new (data: any) => { validate(): void }): Validator =>
@@ -23,6 +24,7 @@ async function loadValidators(): Promise<Record<string, Validator>> {
         "kubernetes:core/v1:Service": using(core.Service),
         "kubernetes:core/v1:ServiceAccount": using(core.ServiceAccount),
         "kubernetes:apps/v1:Deployment": using(apps.Deployment),
+        "kubernetes:batch/v1:Job": using(batch.Job),
         "kubernetes:networking.istio.io/v1:Gateway": using(istio.Gateway),
         "kubernetes:networking.istio.io/v1:VirtualService": using(istio.VirtualService),
     };

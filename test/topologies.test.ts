@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { OFFICIAL_ISTIO_CHART_REPO, parseStackConfig, StackConfigInput } from "../stacks/config";
 import { deployMesh, MeshOutputs } from "../stacks/mesh";
-import { b64, clusterOfProvider, fakeClusterCa, fakeNodeAddress, fakeState, fakeToken } from "./harness/fakeCluster";
+import { b64, clusterOfProvider, FAKE_JOB_STATUS, fakeClusterCa, fakeNodeAddress, fakeState, fakeToken } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks, valueOf } from "./harness/mockRuntime";
 import { THREE_CLUSTERS_TWO_NETWORKS, TWO_CLUSTERS_ONE_NETWORK, TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
 
@@ -33,7 +33,7 @@ const SCENARIOS: Scenario[] = [
             "kubernetes:core/v1:Service": 2,
             "kubernetes:core/v1:ServiceAccount": 2,
             "kubernetes:apps/v1:Deployment": 4,
-            "command:local:Command": 2, // the verification only
+            "kubernetes:batch/v1:Job": 2, // the cross-cluster check, per cluster
             "tls:index/privateKey:PrivateKey": 3,
             "tls:index/selfSignedCert:SelfSignedCert": 1,
             "tls:index/certRequest:CertRequest": 2,
@@ -55,7 +55,8 @@ const SCENARIOS: Scenario[] = [
             "kubernetes:core/v1:Service": 2,
             "kubernetes:core/v1:ServiceAccount": 2,
             "kubernetes:apps/v1:Deployment": 4,
-            "command:local:Command": 6, // kind create + node address + verification, per cluster
+            "command:local:Command": 4, // kind create + node address, per cluster
+            "kubernetes:batch/v1:Job": 2, // the cross-cluster check, per cluster
             "tls:index/privateKey:PrivateKey": 3,
             "tls:index/selfSignedCert:SelfSignedCert": 1,
             "tls:index/certRequest:CertRequest": 2,
@@ -77,7 +78,8 @@ const SCENARIOS: Scenario[] = [
             "kubernetes:core/v1:Service": 3,
             "kubernetes:core/v1:ServiceAccount": 3,
             "kubernetes:apps/v1:Deployment": 6,
-            "command:local:Command": 5, // kind create + node address for gamma, verification x3
+            "command:local:Command": 2, // kind create + node address for gamma
+            "kubernetes:batch/v1:Job": 3, // the cross-cluster check, per cluster
             "tls:index/privateKey:PrivateKey": 4,
             "tls:index/selfSignedCert:SelfSignedCert": 1,
             "tls:index/certRequest:CertRequest": 3,
@@ -256,9 +258,9 @@ for (const scenario of SCENARIOS) {
                     assert.ok(appNamespace.dependencies.includes(urn), `${cluster}'s test app waits for ${urn}`);
                 }
                 const deployments = resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment").map((r) => r.urn);
-                const verification = byName(resources, `${cluster}-verify`);
-                for (const urn of deployments) {
-                    assert.ok(verification.dependencies.includes(urn), `${cluster}'s check waits for ${urn}`);
+                const check = byName(resources, `${cluster}-cross-cluster-check`);
+                for (const urn of [...deployments, ...remoteSecretUrns, urnOf(`${cluster}-sample-namespace`)]) {
+                    assert.ok(check.dependencies.includes(urn), `${cluster}'s check waits for ${urn}`);
                 }
             }
         });
@@ -267,8 +269,8 @@ for (const scenario of SCENARIOS) {
             for (const cluster of scenario.clusters) {
                 assert.ok(byName(resources, `${cluster}-cacerts`).secretInputs.has("data"));
                 assert.ok(byName(resources, `${cluster}-k8s`).secretInputs.has("kubeconfig"));
-                const verification = byName(resources, `${cluster}-verify`);
-                assert.ok(verification.secretInputs.has("stdin"), "the verification gets the kubeconfig as a secret");
+                const check = byName(resources, `${cluster}-cross-cluster-check`);
+                assert.deepEqual([...check.secretInputs], [], "the check's Job carries no credentials");
             }
             for (const secret of resources.filter((r) => r.name.endsWith("-remote-secret"))) {
                 assert.ok(secret.secretInputs.has("stringData"), secret.name);
@@ -293,10 +295,17 @@ for (const scenario of SCENARIOS) {
                 })),
             );
             const verification = await valueOf(outputs.verification!);
-            assert.deepEqual(verification.map((v) => v.cluster), [...scenario.clusters]);
-            for (const v of verification) {
-                assert.deepEqual(Object.keys(v.answers).sort(), ["v1", "v2"]);
-            }
+            assert.deepEqual(
+                verification,
+                scenario.clusters.map((cluster) => ({
+                    cluster,
+                    namespace: "sample",
+                    job: byName(resources, `${cluster}-cross-cluster-check`).inputs.metadata.name,
+                    expectedVersions: ["v1", "v2"],
+                    succeeded: 1,
+                    completionTime: FAKE_JOB_STATUS.completionTime,
+                })),
+            );
         });
     });
 }

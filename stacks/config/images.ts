@@ -25,5 +25,5 @@ export const images = section({
     }),
     helloworldV1: image().default(DEFAULT_IMAGES.helloworldV1).meta({ description: "test-app image, for mirrors" }),
     helloworldV2: image().default(DEFAULT_IMAGES.helloworldV2).meta({ description: "test-app image, for mirrors" }),
-    curl: image().default(DEFAULT_IMAGES.curl).meta({ description: "test-app image, for mirrors" }),
+    curl: image().default(DEFAULT_IMAGES.curl).meta({ description: "test-app and traffic-check image, for mirrors" }),
 }).prefault({});

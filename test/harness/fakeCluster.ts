@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
  * What the providers would return for our resources, made up but shaped like the real thing: the
  * token controller's data in service-account-token Secrets, kind's kubeconfig and node address, PEM
  * blocks from the TLS provider, an installed gateway's Service as a read finds it,
- * and the verification's JSON.
+ * and a finished Job's status.
  */
 
 export const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
@@ -46,6 +46,14 @@ export function fakeKubeconfig(cluster: string, server = "https://127.0.0.1:6443
     ].join("\n");
 }
 
+/** The status of a Job whose pod succeeded, as the Job controller leaves it. */
+export const FAKE_JOB_STATUS = {
+    startTime: "2026-01-01T00:00:00Z",
+    completionTime: "2026-01-01T00:00:20Z",
+    succeeded: 1,
+    conditions: [{ type: "Complete", status: "True" }],
+};
+
 export function fakeState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
     const { type, name, inputs } = args;
     if (args.id && type === "kubernetes:core/v1:Service") {
@@ -60,16 +68,12 @@ export function fakeState(args: pulumi.runtime.MockResourceArgs): Record<string,
             return { data: { token: b64(fakeToken(cluster, inputs.metadata.name)), "ca.crt": b64(fakeClusterCa(cluster)) } };
         }
         case "command:local:Command": {
-            const cluster = inputs.environment?.KIND_CLUSTER_NAME ?? inputs.environment?.CLUSTER;
-            if (name.endsWith("-kind")) {
-                return { stdout: fakeKubeconfig(cluster) };
-            }
-            if (name.endsWith("-node-address")) {
-                return { stdout: fakeNodeAddress(cluster) };
-            }
-            const answers = Object.fromEntries(String(inputs.environment.EXPECTED_VERSIONS).split(" ").map((v) => [v, 5]));
-            return { stdout: JSON.stringify({ cluster, requests: 20, attempts: 1, answers }) };
+            // kind's: the cluster's kubeconfig, or its node's address.
+            const cluster = inputs.environment.KIND_CLUSTER_NAME;
+            return { stdout: name.endsWith("-kind") ? fakeKubeconfig(cluster) : fakeNodeAddress(cluster) };
         }
+        case "kubernetes:batch/v1:Job":
+            return { status: FAKE_JOB_STATUS };
         case "tls:index/privateKey:PrivateKey":
             return { privateKeyPem: pem("RSA PRIVATE KEY", name) };
         case "tls:index/certRequest:CertRequest":

@@ -21,6 +21,10 @@ export interface RecordedResource {
     readonly parent: string;
     /** URNs this resource waits for: explicit dependsOn and those its inputs' Outputs came from. */
     readonly dependencies: readonly string[];
+    /** How long the engine waits for a create or an update ("" when the provider's default). */
+    readonly timeouts: { readonly create: string; readonly update: string };
+    /** Replaced by deleting first (rather than creating the new one first). */
+    readonly deleteBeforeReplace: boolean;
 }
 
 export type StateFor = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
@@ -62,6 +66,8 @@ export async function runWithMocks<T>(
             provider: req.getProvider() || undefined,
             parent: req.getParent(),
             dependencies: req.getDependenciesList(),
+            timeouts: { create: req.getCustomtimeouts?.()?.getCreate() ?? "", update: req.getCustomtimeouts?.()?.getUpdate() ?? "" },
+            deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
         });
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) => {
