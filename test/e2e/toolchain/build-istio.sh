@@ -5,7 +5,8 @@
 # lines for the e2e runner:
 #   ISTIO_CHARTS_DIR   base/, istiod/ (the chart manifests/charts/istio-control/istio-discovery) and
 #                      gateway/, laid out as the program expects a local `istio.chartRepo`
-#   ISTIO_BIN_DIR      pilot-discovery and istioctl
+#   ISTIO_BIN_DIR      pilot-discovery, istioctl and pilot-agent (the sidecar and gateway agent, which
+#                      the e2e's data plane runs beside Envoy)
 #   ISTIO_MODULE_DIR   the module's source tree (read-only), for the samples the test applies
 set -euo pipefail
 cache="${ISTIO_MC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/istio-multicluster}"
@@ -39,6 +40,17 @@ if [[ ! -x "$dir/bin/pilot-discovery" || ! -x "$dir/bin/istioctl" ]]; then
         "$module/pilot/cmd/pilot-discovery@$version" "$module/istioctl/cmd/istioctl@$version"
     rm -rf "$dir/bin"
     mv "$scratch" "$dir/bin"
+    trap - EXIT
+fi
+
+# Built on its own so that a cache from before the data plane keeps its other binaries.
+if [[ ! -x "$dir/bin/pilot-agent" ]]; then
+    log "building pilot-agent $version into $dir/bin"
+    scratch=$(mktemp -d "$cache/.build.XXXXXX")
+    trap 'rm -rf "$scratch"' EXIT
+    GOBIN="$scratch" go install -trimpath -ldflags "-s -w" "$module/pilot/cmd/pilot-agent@$version"
+    mv "$scratch/pilot-agent" "$dir/bin/pilot-agent"
+    rm -rf "$scratch"
     trap - EXIT
 fi
 
