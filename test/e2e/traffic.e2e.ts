@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DataPlane } from "./dataplane/dataPlane";
 import { admin, CLUSTERS, inHarness, projectDir, stackConfig, work } from "./e2eStack";
-import { mustKubectl, waitFor } from "./kube";
+import { getJson, mustKubectl, mustRun, waitFor } from "./kube";
 import { ProjectStack } from "./projectStack";
 
 /**
@@ -21,25 +21,40 @@ import { ProjectStack } from "./projectStack";
 export const UPSTREAM_ENVOY_VALUES = {
     pilot: { env: { PILOT_ENABLE_METADATA_EXCHANGE: "false", PILOT_ENABLE_ALPN_FILTER: "false" } },
     telemetry: { enabled: false },
-    meshConfig: { accessLogFile: "/dev/stdout" },
+    meshConfig: {
+        accessLogFile: "/dev/stdout",
+        // Envoy keeps few stats unless asked: those of the gateway's passthrough this test reads.
+        defaultConfig: { proxyStatsMatcher: { inclusionRegexps: ["listener\\.0\\.0\\.0\\.0_15443\\..*", "cluster\\.outbound_\\.5000_\\..*"] } },
+    },
 };
 
-/** The stack a user would write, with the default every user has: `pulumi up` waits for the workloads. */
-function trafficStackConfig(): Record<string, unknown> {
-    const config = stackConfig("traffic");
+/**
+ * The stack a user would write, with the defaults every user has: `pulumi up` waits for the workloads
+ * and runs the traffic check.
+ */
+function trafficStackConfig(verify: Record<string, unknown> = {}): Record<string, unknown> {
+    const config = stackConfig("traffic", NETWORKS);
     const istio = config.istio as Record<string, unknown>;
-    return { ...config, istio: { ...istio, values: { istiod: UPSTREAM_ENVOY_VALUES } }, workloads: { awaitReady: true } };
+    return { ...config, istio: { ...istio, values: { istiod: UPSTREAM_ENVOY_VALUES } }, workloads: { awaitReady: true }, verify: { enabled: true, ...verify } };
 }
 
 const HELLO = "http://helloworld.sample:5000/hello";
+const NETWORKS = ["network1", "network2"];
 
 describe("real packets through the mesh", { concurrency: 1 }, () => {
     let project: ProjectStack;
+    let destroyed = false;
     const dataPlane = new DataPlane(
         CLUSTERS,
+        NETWORKS,
         admin,
         work,
-        { pilotAgent: path.join(process.env.ISTIO_BIN_DIR!, "pilot-agent"), envoy: process.env.ENVOY_BIN!, helloworld: path.resolve("test/e2e/dataplane/helloworld.mjs") },
+        {
+            pilotAgent: path.join(process.env.ISTIO_BIN_DIR!, "pilot-agent"),
+            envoy: process.env.ENVOY_BIN!,
+            proxyImageFiles: { "var/lib/istio/envoy/envoy_bootstrap_tmpl.json": path.join(process.env.ISTIO_MODULE_DIR!, "tools/packaging/common/envoy_bootstrap.json") },
+            helloworld: path.resolve("test/e2e/dataplane/helloworld.mjs"),
+        },
         process.env.E2E_POD_NETWORK!,
     );
 
@@ -51,13 +66,24 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
     });
 
     after(async () => {
+        if (!destroyed) {
+            await project.stack.destroy().catch(() => undefined);
+        }
         await dataPlane.stop();
-        await project.stack.destroy().catch(() => undefined);
     });
 
-    it("pulumi up, waiting for every workload, succeeds while the clusters run istiod, the gateways and the test app", async () => {
+    it("pulumi up, waiting for every workload and running its traffic check from both clusters, succeeds", async () => {
         const up = await project.stack.up();
         assert.equal(up.summary.result, "succeeded");
+        const verification: any[] = up.outputs.verification.value;
+        assert.deepEqual(verification.map((v) => [v.cluster, v.succeeded, v.expectedVersions]), [
+            ["cluster1", 1, ["v1", "v2"]],
+            ["cluster2", 1, ["v1", "v2"]],
+        ]);
+        for (const [i, cluster] of CLUSTERS.entries()) {
+            const job = getJson(admin(cluster), ["job", verification[i].job, "-n", "sample"]);
+            assert.equal(job.status.succeeded, 1, `${cluster}: the check Job`);
+        }
         for (const prefix of ["istio-system/istio-eastwestgateway-", "sample/helloworld-", "sample/curl-"]) {
             const [namespace, name] = prefix.split("/");
             await dataPlane.waitRunning(namespace, name, 30);
@@ -70,18 +96,34 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
     ]) {
         const version = `v${to + 1}`;
         it(`${CLUSTERS[from]}'s curl gets answers from helloworld ${version} in ${CLUSTERS[to]}, through ${CLUSTERS[to]}'s east-west gateway, with mTLS`, async () => {
-            const gatewayBefore = gatewayPassthrough(to);
             const answer = await waitFor(`${CLUSTERS[from]} -> helloworld ${version}`, 120, async () => {
                 const reply = dataPlane.inPod(from, "sample", "curl-", ["curl", "-sS", "--max-time", "3", HELLO]);
                 return reply.includes(`version: ${version}`) ? reply : undefined;
             }, () => dataPlane.diagnose(from));
             assert.match(answer, new RegExp(`^Hello version: ${version}, instance: helloworld-${version}-`));
-            assert.ok(gatewayPassthrough(to) > gatewayBefore, `${CLUSTERS[to]}'s gateway passed no connection on 15443`);
+            // The networks are separate (no route between their pod IPs): the answer came through the gateway.
+            const passthrough = gatewayStats(to);
+            assert.ok(passthrough.accepted > 0, `${CLUSTERS[to]}'s gateway accepted no connection on 15443`);
+            assert.ok(passthrough.toHelloworld > 0, `${CLUSTERS[to]}'s gateway opened no connection to helloworld (by SNI)`);
             // The server-side Envoy accepted the client's certificate and reports its identity to the app.
             const serverLog = helloworldLog(to);
             assert.match(serverLog, /URI=spiffe:\/\/cluster\.local\/ns\/sample\/sa\/curl/);
         });
     }
+
+    it("leaves every Envoy and istiod without a rejected config", async () => {
+        for (const [i] of CLUSTERS.entries()) {
+            for (const prefix of ["sample/helloworld-", "sample/curl-", "istio-system/istio-eastwestgateway-"]) {
+                const [namespace, name] = prefix.split("/");
+                const stats = dataPlane.inPod(i, namespace, name, ["curl", "-sS", "http://127.0.0.1:15000/stats?filter=update_rejected"]);
+                const rejected = stats.split("\n").filter((line) => /update_rejected: [1-9]/.test(line));
+                assert.deepEqual(rejected, [], `${CLUSTERS[i]} ${prefix}`);
+            }
+            const metrics = await (await fetch(`http://${dataPlane.istiods[i].podIp}:15014/metrics`)).text();
+            const rejects = metrics.split("\n").filter((line) => /^pilot_total_xds_rejects\S* [1-9]/.test(line));
+            assert.deepEqual(rejects, [], `${CLUSTERS[i]} istiod`);
+        }
+    });
 
     it("without cluster1's remote secret for cluster2, cluster1 no longer reaches v2 while cluster2 still reaches v1; the next pulumi up restores it", async () => {
         mustKubectl(admin("cluster1"), ["delete", "secret", "istio-remote-secret-cluster2", "-n", "istio-system"]);
@@ -100,17 +142,36 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         await waitFor("cluster2 -> v1 again", 120, async () => versionsAnswering(1, 10).has("v1"), () => dataPlane.diagnose(1));
     });
 
-    it("leaves every Envoy and istiod without a rejected config", async () => {
-        for (const [i] of CLUSTERS.entries()) {
-            for (const prefix of ["sample/helloworld-", "sample/curl-", "istio-system/istio-eastwestgateway-"]) {
-                const [namespace, name] = prefix.split("/");
-                const stats = dataPlane.inPod(i, namespace, name, ["curl", "-sS", "http://127.0.0.1:15000/stats?filter=update_rejected"]);
-                const rejected = stats.split("\n").filter((line) => /update_rejected: [1-9]/.test(line));
-                assert.deepEqual(rejected, [], `${CLUSTERS[i]} ${prefix}`);
-            }
-            const metrics = await (await fetch(`http://${dataPlane.istiods[i].podIp}:15014/metrics`)).text();
-            const rejects = metrics.split("\n").filter((line) => /^pilot_total_xds_rejects\S* [1-9]/.test(line));
-            assert.deepEqual(rejects, [], `${CLUSTERS[i]} istiod`);
+    it("fails pulumi up with the check's message when a cluster's cacerts chains to another root", async () => {
+        // cluster2's istiod and workloads move to another root out of band; mTLS to and from cluster1 fails.
+        const foreign = JSON.parse(mustRun("bash", ["test/e2e/make-ca.sh", "cluster2"]).stdout);
+        const { cert, key } = foreign.intermediates.cluster2;
+        const cacerts = {
+            "ca-cert.pem": cert,
+            "ca-key.pem": key,
+            "root-cert.pem": foreign.rootCert,
+            "cert-chain.pem": `${cert.trimEnd()}\n${foreign.rootCert.trimEnd()}\n`,
+        };
+        const data = Object.fromEntries(Object.entries(cacerts).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
+        mustKubectl(admin("cluster2"), ["patch", "secret", "cacerts", "-n", "istio-system", "--type=merge", "-p", JSON.stringify({ data })]);
+        for (const namespace of ["istio-system", "sample"]) {
+            mustKubectl(admin("cluster2"), ["delete", "pods", "--all", "-n", namespace, "--wait=false"]);
+        }
+        await dataPlane.waitRunning("sample", "helloworld-", 180);
+        // A check with other settings is a new Job; few attempts, so that it fails soon.
+        project.writeConfig(trafficStackConfig({ attempts: 2, requests: 5 }));
+        await assert.rejects(project.stack.up(), (error: Error) => {
+            assert.match(error.message, /cross-cluster check failed: from cluster cluster1, helloworld v2 never answered/);
+            assert.match(error.message, /cross-cluster check failed: from cluster cluster2, helloworld v1 never answered/);
+            return true;
+        });
+    });
+
+    it("pulumi destroy removes the mesh; the kubelets stop every pod it deleted", async () => {
+        await project.stack.destroy();
+        destroyed = true;
+        for (const [i, cluster] of CLUSTERS.entries()) {
+            await waitFor(`${cluster}: every pod stopped`, 60, async () => dataPlane.kubelets[i].runningPods === 0, () => dataPlane.diagnose(i));
         }
     });
 
@@ -127,10 +188,14 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         return versions;
     }
 
-    /** Connections cluster `i`'s east-west gateway accepted on its AUTO_PASSTHROUGH listener (15443). */
-    function gatewayPassthrough(i: number): number {
-        const stats = dataPlane.inPod(i, "istio-system", "istio-eastwestgateway-", ["curl", "-sS", "http://127.0.0.1:15000/stats?filter=listener.0.0.0.0_15443.downstream_cx_total"]);
-        return Number(/downstream_cx_total: (\d+)/.exec(stats)?.[1] ?? 0);
+    /** Connections cluster `i`'s east-west gateway accepted on 15443 and opened to helloworld, the cluster its SNI names. */
+    function gatewayStats(i: number): { accepted: number; toHelloworld: number } {
+        const stats = dataPlane.inPod(i, "istio-system", "istio-eastwestgateway-", ["curl", "-sS", "http://127.0.0.1:15000/stats"]);
+        const counter = (name: string) => Number(new RegExp(`^${name.replace(/\./g, "\\.")}: (\\d+)$`, "m").exec(stats)?.[1] ?? 0);
+        return {
+            accepted: counter("listener.0.0.0.0_15443.downstream_cx_total"),
+            toHelloworld: counter("cluster.outbound_.5000_._.helloworld.sample.svc.cluster.local.upstream_cx_total"),
+        };
     }
 
     /** The access log of cluster `i`'s helloworld sidecar and the app's own log. */

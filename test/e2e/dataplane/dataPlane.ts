@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { mustRun, run, waitFor } from "../kube";
 import { LocalIstiod } from "../localIstiod";
@@ -22,8 +23,10 @@ export class DataPlane {
 
     constructor(
         readonly clusters: readonly string[],
+        /** Each cluster's network: pods of different networks reach each other only through gateways. */
+        private readonly networks: readonly string[],
         adminKubeconfig: (cluster: string) => string,
-        work: string,
+        private readonly work: string,
         runtime: Runtime,
         prefix: string,
     ) {
@@ -37,8 +40,8 @@ export class DataPlane {
                 new Kubelet(
                     adminKubeconfig(cluster),
                     `node-${cluster}`,
-                    `198.18.0.${i + 1}`,
-                    `198.18.${11 + i}`,
+                    `198.19.0.${i + 1}`,
+                    DataPlane.podRange(i),
                     this.network,
                     runtime,
                     work,
@@ -48,13 +51,18 @@ export class DataPlane {
         );
     }
 
+    /** The first three octets of cluster `i`'s pod IPs. */
+    static podRange(i: number): string {
+        return `198.19.${11 + i}`;
+    }
+
     static istiodAddress(i: number): string {
-        return `198.18.1.${i + 1}`;
+        return `198.19.1.${i + 1}`;
     }
 
     /** The load-balancer address of cluster `i`'s east-west gateway, delivered into the gateway pod's namespace. */
     static gatewayAddress(i: number): string {
-        return `198.18.20.${i + 1}`;
+        return `198.19.20.${i + 1}`;
     }
 
     /**
@@ -62,7 +70,18 @@ export class DataPlane {
      * clusters schedule runs, istiod's included, so `pulumi up` can wait for workloads to be ready.
      */
     start(): void {
+        // The proxies run as their own user, and Envoy resolves its config's full path: that user must
+        // traverse the work directory to its pod's root (711: no listing; what is inside keeps its mode).
+        fs.chmodSync(this.work, 0o711);
+        fs.mkdirSync(path.join(this.work, "pods"), { mode: 0o711, recursive: true });
         this.network.create(this.istiods.map((istiod) => istiod.podIp));
+        for (let i = 0; i < this.clusters.length; i++) {
+            for (let j = i + 1; j < this.clusters.length; j++) {
+                if (this.networks[i] !== this.networks[j]) {
+                    this.network.separate(`${DataPlane.podRange(i)}.0/24`, `${DataPlane.podRange(j)}.0/24`);
+                }
+            }
+        }
         this.kubelets.forEach((kubelet) => kubelet.registerNode());
         this.syncing = true;
         this.loop = (async () => {

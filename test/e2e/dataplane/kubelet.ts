@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { HollowKubelet, now } from "../hollowKubelet";
 import { getJson, kubectl, mustKubectl } from "../kube";
 import { LocalIstiod } from "../localIstiod";
-import { PodFiles } from "./podFiles";
+import { missingVolumeSources, PodFiles } from "./podFiles";
 import { PodNetwork } from "./podNetwork";
 import { RunningPod, Runtime } from "./runningPod";
 
@@ -62,9 +62,10 @@ export class Kubelet extends HollowKubelet {
                 await this.remove(pod);
             } else if (!pod.spec.nodeName) {
                 this.apply({ apiVersion: "v1", kind: "Binding", metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace }, target: { apiVersion: "v1", kind: "Node", name: this.nodeName } });
-                this.launch(pod);
             } else if (!this.running.has(uid) && !this.starting.has(uid) && !["Succeeded", "Failed"].includes(pod.status?.phase)) {
-                this.launch(pod);
+                if (missingVolumeSources(this.kubeconfig, pod).length === 0) {
+                    this.launch(pod);
+                }
             } else if (this.running.has(uid)) {
                 await this.report(pod, this.running.get(uid)!);
             }
@@ -74,6 +75,11 @@ export class Kubelet extends HollowKubelet {
     /** The running pod named `<namespace>/<name prefix>`, once it is running. */
     find(namespace: string, prefix: string): RunningPod | undefined {
         return [...this.running.values()].find((p) => p.pod.metadata.namespace === namespace && p.pod.metadata.name.startsWith(prefix));
+    }
+
+    /** How many pods run here (istiod's included). */
+    get runningPods(): number {
+        return this.running.size + this.starting.size + (this.istiodPod ? 1 : 0);
     }
 
     /** Why pods failed to start (init containers, hooks), by `<namespace>/<name>`. */
@@ -95,6 +101,9 @@ export class Kubelet extends HollowKubelet {
             return;
         }
         if (pod.metadata.uid !== this.istiodPod) {
+            if (missingVolumeSources(this.kubeconfig, pod).length > 0) {
+                return; // Pending until its ConfigMaps (the injector's templates) exist
+            }
             if (this.istiodPod) {
                 await this.istiod.stop();
             }
@@ -126,7 +135,6 @@ export class Kubelet extends HollowKubelet {
         const uid = pod.metadata.uid;
         this.starting.add(uid);
         const podIp = `${this.podIpRange}.${++this.next}`;
-        pod.spec.nodeName = this.nodeName;
         const netns = this.network.addPod([podIp, ...this.loadBalancerAddresses(pod)]);
         this.writeHostsFile(netns, pod, podIp);
         const files = new PodFiles(this.kubeconfig, pod, path.join(this.work, "pods", `${this.nodeName}-${pod.metadata.name}`));

