@@ -194,7 +194,8 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         const counter = (name: string) => Number(new RegExp(`^${name.replace(/\./g, "\\.")}: (\\d+)$`, "m").exec(stats)?.[1] ?? 0);
         return {
             accepted: counter("listener.0.0.0.0_15443.downstream_cx_total"),
-            toHelloworld: counter("cluster.outbound_.5000_._.helloworld.sample.svc.cluster.local.upstream_cx_total"),
+            // Envoy names a cluster stat with a trailing ";" where the cluster name has tags.
+            toHelloworld: counter("cluster.outbound_.5000_._.helloworld.sample.svc.cluster.local;.upstream_cx_total"),
         };
     }
 
