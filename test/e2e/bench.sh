@@ -5,6 +5,10 @@
 #                     runs (default 5).
 #   sync:             seconds from the end of `pulumi up` until a real istiod started in each cluster
 #                     reports every other cluster synced, median over $BENCH_RUNS runs.
+#   traffic:          with the data plane of the e2e running (test/e2e/dataplane/): `pulumi up` without
+#                     the traffic check and the seconds from its end until each cluster's curl pod is
+#                     first answered by the other cluster, `pulumi up` with the check, `pulumi destroy`;
+#                     medians over $BENCH_RUNS runs.
 #   compare:          for each cluster count in $BENCH_CLUSTERS (default "2 3 4"), the program against
 #                     the manual procedure of Istio's guides and against the floor (test/e2e/bench/),
 #                     $BENCH_RUNS runs each in rotating order: set-up and teardown times and their
@@ -145,6 +149,23 @@ sync)
     done
     printf 'pulumi up to all peers synced (%d clusters, istiod started after up): median %.1f s over %d runs (%s)\n' \
         "$n" "$(printf '%s\n' "${syncs[@]}" | median)" "$runs" "${syncs[*]}"
+    ;;
+traffic)
+    e2e_setup istio-mc-bench
+    rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
+    node build/test/e2e/bench/traffic.js "$runs" | tee "$E2E_WORK/traffic.jsonl"
+    node -e '
+const runs = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const range = (xs) => `${median(xs).toFixed(1)} [${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}]`;
+console.log(`over ${runs.length} runs, seconds, median [min-max]:`);
+console.log(`  pulumi up without the traffic check: ${range(runs.map((r) => r.upWithoutCheck))}`);
+for (const direction of Object.keys(runs[0].firstAnswer)) {
+    console.log(`  from its end to the first answer ${direction}: ${range(runs.map((r) => r.firstAnswer[direction]))}`);
+}
+console.log(`  pulumi up with the traffic check: ${range(runs.map((r) => r.upWithCheck))}`);
+console.log(`  pulumi destroy: ${range(runs.map((r) => r.destroy))}`);
+' "$E2E_WORK/traffic.jsonl"
     ;;
 compare)
     rm -rf build && npx tsc -p tsconfig.test.json --noCheck false

@@ -1,9 +1,9 @@
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { getJson, mustKubectl } from "./kube";
+import { resourceFieldValue } from "./resourceFields";
 
 const ISTIO_NAMESPACE = "istio-system";
 
@@ -117,16 +117,9 @@ export class LocalIstiod {
             }
             return fields[fieldRef.fieldPath];
         }
-        if (resourceFieldRef) {
-            // Without a limit the kubelet gives the node's allocatable amount: here, this host's.
-            const [kind, resource] = resourceFieldRef.resource.split(".");
-            const limit = pod.container.resources?.[kind === "limits" ? "limits" : "requests"]?.[resource];
-            if (resource === "cpu") {
-                return String(limit ? Math.ceil(parseCpu(limit)) : os.cpus().length);
-            }
-            if (resource === "memory") {
-                return String(limit ? parseMemory(limit) : os.totalmem());
-            }
+        const value = resourceFieldRef && resourceFieldValue(resourceFieldRef, pod.container);
+        if (value !== undefined) {
+            return value;
         }
         throw new Error(`istiod env ${variable.name}: ${JSON.stringify(variable.valueFrom)} is not handled by the harness`);
     }
@@ -195,17 +188,4 @@ export class LocalIstiod {
         fs.rmSync(this.root, { recursive: true, force: true });
         fs.rmSync(`${this.root}.pid`, { force: true });
     }
-}
-
-function parseCpu(quantity: string): number {
-    return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
-}
-
-function parseMemory(quantity: string): number {
-    const units: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, K: 1e3, M: 1e6, G: 1e9 };
-    const match = /^(\d+)([KMG]i?)?$/.exec(quantity);
-    if (!match) {
-        throw new Error(`memory quantity ${quantity} is not handled by the harness`);
-    }
-    return Number(match[1]) * (match[2] ? units[match[2]] : 1);
 }

@@ -8,55 +8,17 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DataPlane } from "./dataplane/dataPlane";
-import { admin, CLUSTERS, inHarness, projectDir, stackConfig, work } from "./e2eStack";
+import { harnessDataPlane, trafficStackConfig } from "./dataplane/trafficStack";
+import { admin, CLUSTERS, inHarness, projectDir, work } from "./e2eStack";
 import { getJson, mustKubectl, mustRun, waitFor } from "./kube";
 import { ProjectStack } from "./projectStack";
 
-/**
- * Settings of this test's stack only, never defaults of the program: the upstream Envoy here lacks
- * the extensions Istio's proxy build adds (istio.stats, istio.metadata_exchange, istio.alpn) and
- * would reject the config that uses them. Access logs on, so each Envoy's log shows its requests.
- */
-export const UPSTREAM_ENVOY_VALUES = {
-    pilot: { env: { PILOT_ENABLE_METADATA_EXCHANGE: "false", PILOT_ENABLE_ALPN_FILTER: "false" } },
-    telemetry: { enabled: false },
-    meshConfig: {
-        accessLogFile: "/dev/stdout",
-        // Envoy keeps few stats unless asked: those of the gateway's passthrough this test reads.
-        defaultConfig: { proxyStatsMatcher: { inclusionRegexps: ["listener\\.0\\.0\\.0\\.0_15443\\..*", "cluster\\.outbound_\\.5000_\\..*"] } },
-    },
-};
-
-/**
- * The stack a user would write, with the defaults every user has: `pulumi up` waits for the workloads
- * and runs the traffic check.
- */
-function trafficStackConfig(verify: Record<string, unknown> = {}): Record<string, unknown> {
-    const config = stackConfig("traffic", NETWORKS);
-    const istio = config.istio as Record<string, unknown>;
-    return { ...config, istio: { ...istio, values: { istiod: UPSTREAM_ENVOY_VALUES } }, workloads: { awaitReady: true }, verify: { enabled: true, ...verify } };
-}
-
 const HELLO = "http://helloworld.sample:5000/hello";
-const NETWORKS = ["network1", "network2"];
 
 describe("real packets through the mesh", { concurrency: 1 }, () => {
     let project: ProjectStack;
     let destroyed = false;
-    const dataPlane = new DataPlane(
-        CLUSTERS,
-        NETWORKS,
-        admin,
-        work,
-        {
-            pilotAgent: path.join(process.env.ISTIO_BIN_DIR!, "pilot-agent"),
-            envoy: process.env.ENVOY_BIN!,
-            proxyImageFiles: { "var/lib/istio/envoy/envoy_bootstrap_tmpl.json": path.join(process.env.ISTIO_MODULE_DIR!, "tools/packaging/common/envoy_bootstrap.json") },
-            helloworld: path.resolve("test/e2e/dataplane/helloworld.mjs"),
-        },
-        process.env.E2E_POD_NETWORK!,
-    );
+    const dataPlane = harnessDataPlane();
 
     before(async () => {
         assert.ok(inHarness(), "run this through test/e2e/run.sh");
@@ -194,7 +156,7 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         const counter = (name: string) => Number(new RegExp(`^${name.replace(/\./g, "\\.")}: (\\d+)$`, "m").exec(stats)?.[1] ?? 0);
         return {
             accepted: counter("listener.0.0.0.0_15443.downstream_cx_total"),
-            // Envoy names a cluster stat with a trailing ";" where the cluster name has tags.
+            // As Envoy 1.40 prints this cluster's stats: a ";" after the cluster's name.
             toHelloworld: counter("cluster.outbound_.5000_._.helloworld.sample.svc.cluster.local;.upstream_cx_total"),
         };
     }

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { resourceFieldValue } from "../resourceFields";
 import { PodFiles } from "./podFiles";
 
 /** Where the data plane's binaries are, and what stands in for the images that cannot be pulled. */
@@ -246,16 +247,9 @@ export class RunningPod {
             }
             return fields[field] ?? "";
         }
-        if (resourceFieldRef) {
-            const [kind, resource] = resourceFieldRef.resource.split(".");
-            const quantity = container.resources?.[kind]?.[resource];
-            // Without a limit the kubelet gives the node's allocatable amount: here, this host's.
-            if (resource === "cpu") {
-                return String(quantity ? Math.ceil(parseCpu(quantity) / parseCpu(resourceFieldRef.divisor ?? "1")) : os.cpus().length);
-            }
-            if (resource === "memory") {
-                return String(quantity ? parseMemory(quantity) : os.totalmem());
-            }
+        const value = resourceFieldRef && resourceFieldValue(resourceFieldRef, container);
+        if (value !== undefined) {
+            return value;
         }
         throw new Error(`${this.key}: env ${variable.name}: ${JSON.stringify(variable.valueFrom)} is not handled by the harness`);
     }
@@ -318,17 +312,4 @@ async function killGroup(child: ChildProcess): Promise<void> {
     }, 5_000);
     await exited;
     clearTimeout(timer);
-}
-
-function parseCpu(quantity: string): number {
-    return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
-}
-
-function parseMemory(quantity: string): number {
-    const units: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, K: 1e3, M: 1e6, G: 1e9 };
-    const match = /^(\d+)([KMG]i?)?$/.exec(quantity);
-    if (!match) {
-        throw new Error(`memory quantity ${quantity} is not handled by the harness`);
-    }
-    return Number(match[1]) * (match[2] ? units[match[2]] : 1);
 }
