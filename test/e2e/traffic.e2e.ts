@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { DataPlane } from "./dataplane/dataPlane";
 import { harnessDataPlane, trafficStackConfig } from "./dataplane/trafficStack";
 import { admin, CLUSTERS, inHarness, projectDir, work } from "./e2eStack";
 import { getJson, mustKubectl, mustRun, waitFor } from "./kube";
@@ -63,7 +64,10 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
                 return reply.includes(`version: ${version}`) ? reply : undefined;
             }, () => dataPlane.diagnose(from));
             assert.match(answer, new RegExp(`^Hello version: ${version}, instance: helloworld-${version}-`));
-            // The networks are separate (no route between their pod IPs): the answer came through the gateway.
+            // The networks are separate (no route between their pod IPs): the answer came through the gateway,
+            // whose address the server's sidecar logs as the peer's.
+            const gatewayIp = dataPlane.kubelets[to].find("istio-system", "istio-eastwestgateway-")!.podIp;
+            await waitFor(`${CLUSTERS[to]}'s helloworld sidecar logs a request from its gateway`, 10, async () => helloworldSidecarServed(dataPlane, to, gatewayIp));
             const passthrough = gatewayStats(to);
             assert.ok(passthrough.accepted > 0, `${CLUSTERS[to]}'s gateway accepted no connection on 15443`);
             assert.ok(passthrough.toHelloworld > 0, `${CLUSTERS[to]}'s gateway opened no connection to helloworld (by SNI)`);
@@ -137,6 +141,42 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         }
     });
 
+    it("on one network, the check passes and requests go pod to pod, through no gateway", async () => {
+        await dataPlane.stop();
+        const flat = harnessDataPlane(["network1", "network1"]);
+        const oneNetwork = await ProjectStack.create("traffic-one-network", projectDir);
+        oneNetwork.writeConfig(trafficStackConfig({}, ["network1", "network1"]));
+        flat.start();
+        try {
+            const up = await oneNetwork.stack.up();
+            assert.deepEqual(up.outputs.verification.value.map((v: any) => v.succeeded), [1, 1]);
+            assert.equal(flat.kubelets[0].find("istio-system", "istio-eastwestgateway-"), undefined, "no east-west gateway on one network");
+            const curlIp = flat.kubelets[1].find("sample", "curl-")!.podIp;
+            await waitFor("cluster2 -> v1", 60, async () => flat.tryInPod(1, "sample", "curl-", ["curl", "-sS", "--max-time", "3", HELLO]).includes("version: v1"));
+            // The server's sidecar logs each request with the peer's address: cluster2's curl pod itself.
+            await waitFor(`cluster1's helloworld sidecar logs a request from ${curlIp}`, 10, async () => helloworldSidecarServed(flat, 0, curlIp));
+            await oneNetwork.stack.destroy();
+        } finally {
+            await flat.stop();
+        }
+    });
+
+    /** The root directory of cluster `i`'s pod `name` (its logs are beside it, in `<root>.logs`). */
+    function podRoot(i: number, name: string): string {
+        return path.join(work, "pods", `node-${CLUSTERS[i]}-${name}`);
+    }
+
+    /**
+     * Whether the access log of cluster `i`'s helloworld sidecar has an inbound request whose peer was
+     * `sourceIp` (Envoy writes it out once a second).
+     */
+    function helloworldSidecarServed(plane: DataPlane, i: number, sourceIp: string): boolean {
+        const pod = plane.kubelets[i].find("sample", "helloworld-")!;
+        const log = fs.readFileSync(path.join(`${podRoot(i, pod.pod.metadata.name)}.logs`, "istio-proxy.log"), "utf8");
+        // Istio's access log format: ... <upstream cluster> <upstream local> <downstream local> <downstream remote> ...
+        return new RegExp(`inbound\\|5000\\|\\| \\S+ \\S+ ${sourceIp.replace(/\./g, "\\.")}:\\d+ `).test(log);
+    }
+
     /** The helloworld versions that answered `requests` requests from cluster `i`'s curl pod. */
     function versionsAnswering(i: number, requests: number): Set<string> {
         const versions = new Set<string>();
@@ -164,7 +204,7 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
     /** The access log of cluster `i`'s helloworld sidecar and the app's own log. */
     function helloworldLog(i: number): string {
         const pod = dataPlane.kubelets[i].find("sample", "helloworld-")!;
-        const logs = `${path.join(work, "pods", `node-${CLUSTERS[i]}-${pod.pod.metadata.name}`)}.logs`;
+        const logs = `${podRoot(i, pod.pod.metadata.name)}.logs`;
         return fs.readdirSync(logs).map((file) => fs.readFileSync(path.join(logs, file), "utf8")).join("\n");
     }
 });

@@ -27,17 +27,17 @@ export const UPSTREAM_ENVOY_VALUES = {
  * The stack a user would write for the two clusters on two networks, with the defaults every user
  * has: `pulumi up` waits for the workloads and runs the traffic check (`verify` overrides its settings).
  */
-export function trafficStackConfig(verify: Record<string, unknown> = {}): Record<string, unknown> {
-    const config = stackConfig("traffic", NETWORKS);
+export function trafficStackConfig(verify: Record<string, unknown> = {}, networks: readonly string[] = NETWORKS): Record<string, unknown> {
+    const config = stackConfig("traffic", networks);
     const istio = config.istio as Record<string, unknown>;
     return { ...config, istio: { ...istio, values: { istiod: UPSTREAM_ENVOY_VALUES } }, workloads: { awaitReady: true }, verify: { enabled: true, ...verify } };
 }
 
-/** The data plane of the harness's clusters, with the binaries run.sh built. */
-export function harnessDataPlane(): DataPlane {
+/** The data plane of the harness's clusters on `networks`, with the binaries run.sh built. */
+export function harnessDataPlane(networks: readonly string[] = NETWORKS): DataPlane {
     return new DataPlane(
         CLUSTERS,
-        NETWORKS,
+        networks,
         admin,
         work,
         {
