@@ -14,6 +14,8 @@ import * as os from "os";
 import { z } from "zod";
 import { ChartSource } from "../components/helmValues";
 import { kubeconfigServer } from "../components/kubeconfig";
+import { HELLOWORLD_VERSIONS } from "../components/testApp";
+import { helloworldVersionOf, oneVersionWarning } from "./helloworldVersion";
 import { localChartVersion } from "./localCharts";
 import { impliedTopology, Role, ROLES, TOPOLOGIES } from "./topology";
 
@@ -227,6 +229,10 @@ const cluster = section({
         description:
             "for a cluster given by kubeconfig whose `istio-system` already exists (a platform team's, with its quotas and labels): the program only labels it and installs into it, and `pulumi destroy` removes the label and keeps the namespace (see *Objects that may already exist* below); not for kind clusters",
     }),
+    helloworldVersion: z
+        .enum(HELLOWORLD_VERSIONS, expects('"v1" or "v2"'))
+        .optional()
+        .meta({ "x-default": "`v2` if the name ends in an even number, else `v1`", description: "the helloworld version the test app runs in this cluster" }),
 })
     // Exactly one source; an existing cluster's kubeconfig must name an API server that other clusters can reach.
     .superRefine((c, ctx) => {
@@ -285,8 +291,9 @@ const cluster = section({
  * A valid cluster entry as the components take it. Done once the whole config is valid, so that
  * problems with the clusters show the entries as they were written.
  */
-function withSource({ name, network, role = "primary", primary, kind, kubeconfig, context, apiServer, existingIstioNamespace = false }: z.output<typeof cluster>) {
-    const entry = { name, network, role, primary, existingIstioNamespace };
+function withSource(c: z.output<typeof cluster>) {
+    const { name, network, role = "primary", primary, kind, kubeconfig, context, apiServer, existingIstioNamespace = false } = c;
+    const entry = { name, network, role, primary, existingIstioNamespace, helloworldVersion: helloworldVersionOf(c) };
     if (kubeconfig === undefined) {
         return { ...entry, source: { type: "kind" as const, nodeImage: kind === true ? undefined : kind?.nodeImage } };
     }
@@ -670,8 +677,8 @@ function plainTextSecrets(raw: Record<string, unknown>, secretKeys: ReadonlySet<
 }
 
 /** What a valid config says that works only in a special case; `<key>: <value> ...` like the problems. */
-function warningsOf(input: StackConfigInput): string[] {
-    return input.clusters.flatMap(({ apiServer }, i) =>
+function warningsOf(input: StackConfigInput, config: StackConfig): string[] {
+    const loopback = input.clusters.flatMap(({ apiServer }, i) =>
         apiServer !== undefined && isLoopback(apiServer)
             ? [
                   `clusters[${i}].apiServer: ${JSON.stringify(apiServer)} is a loopback address; it only works while every cluster's istiod runs on this ` +
@@ -679,6 +686,7 @@ function warningsOf(input: StackConfigInput): string[] {
               ]
             : [],
     );
+    return [...loopback, ...oneVersionWarning(config.clusters, config.verify.enabled)];
 }
 
 /**
@@ -704,5 +712,5 @@ export function parseStackConfig(
         throw new ConfigError(problems);
     }
     // The schema has accepted `raw`.
-    return { config: result.data!, warnings: warningsOf(raw as StackConfigInput) };
+    return { config: result.data!, warnings: warningsOf(raw as StackConfigInput, result.data!) };
 }

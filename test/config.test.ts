@@ -372,7 +372,7 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
         title: "a misspelt cluster key",
         values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], netwrok: "network2" }] },
         problems: [
-            'clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer, role, primary, existingIstioNamespace)',
+            'clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer, role, primary, existingIstioNamespace, helloworldVersion)',
         ],
     },
     {
@@ -473,7 +473,7 @@ describe("the API-server address the other clusters' istiod use", () => {
         meshId: "mesh1",
         clusters: [
             { name: "east", network: "net1", kubeconfig: fakeKubeconfig("east", "https://10.0.1.1:6443") },
-            { name: "west", network: "net1", kubeconfig: fakeKubeconfig("west", server), ...(apiServer ? { apiServer } : {}) },
+            { name: "west", network: "net1", kubeconfig: fakeKubeconfig("west", server), helloworldVersion: "v2" as const, ...(apiServer ? { apiServer } : {}) },
         ],
     });
 

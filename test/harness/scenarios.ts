@@ -13,7 +13,7 @@ export const kindCluster = (name: string, network: string): ClusterInput => ({ n
 
 export const TWO_CLUSTERS_ONE_NETWORK: StackConfigInput = {
     meshId: "mesh1",
-    clusters: [existingCluster("east", "net1", 1), existingCluster("west", "net1", 2)],
+    clusters: [existingCluster("east", "net1", 1), { ...existingCluster("west", "net1", 2), helloworldVersion: "v2" }],
     istio: { version: "1.30.4" },
 };
 
@@ -27,7 +27,7 @@ export const TWO_CLUSTERS_TWO_NETWORKS: StackConfigInput = {
 export const THREE_CLUSTERS_TWO_NETWORKS: StackConfigInput = {
     meshId: "mesh2",
     trustDomain: "example.org",
-    clusters: [existingCluster("alpha", "net-a", 1), existingCluster("beta", "net-a", 2), kindCluster("gamma", "net-b")],
+    clusters: [existingCluster("alpha", "net-a", 1), { ...existingCluster("beta", "net-a", 2), helloworldVersion: "v2" }, kindCluster("gamma", "net-b")],
     istio: { version: "1.29.2", chartRepo: localChartsDir("1.29.2"), values: { istiod: { pilot: { resources: { requests: { cpu: "50m" } } } } } },
 };
 
