@@ -233,6 +233,11 @@ const cluster = section({
         .enum(HELLOWORLD_VERSIONS, expects('"v1" or "v2"'))
         .optional()
         .meta({ "x-default": "`v2` if the name ends in an even number, else `v1`", description: "the helloworld version the test app runs in this cluster" }),
+    gone: flag().optional().meta({
+        default: false,
+        description:
+            "`true` once the cluster is gone for good: `pulumi up --refresh=false` then takes it out of the mesh and drops its objects from the state without reaching it; remove the entry afterwards (see *A cluster is unreachable*)",
+    }),
 })
     // Exactly one source; an existing cluster's kubeconfig must name an API server that other clusters can reach.
     .superRefine((c, ctx) => {
@@ -292,8 +297,8 @@ const cluster = section({
  * problems with the clusters show the entries as they were written.
  */
 function withSource(c: z.output<typeof cluster>) {
-    const { name, network, role = "primary", primary, kind, kubeconfig, context, apiServer, existingIstioNamespace = false } = c;
-    const entry = { name, network, role, primary, existingIstioNamespace, helloworldVersion: helloworldVersionOf(c) };
+    const { name, network, role = "primary", primary, kind, kubeconfig, context, apiServer, existingIstioNamespace = false, gone = false } = c;
+    const entry = { name, network, role, primary, existingIstioNamespace, gone, helloworldVersion: helloworldVersionOf(c) };
     if (kubeconfig === undefined) {
         return { ...entry, source: { type: "kind" as const, nodeImage: kind === true ? undefined : kind?.nodeImage } };
     }
@@ -351,7 +356,7 @@ const clusters = z
             const roles = entries.map(roleOf);
             const primaries = roles.filter((r) => r.role === "primary" && r.name !== undefined).map((r) => r.name);
             const allowed = `the name of a primary cluster of this mesh (${primaries.join(", ") || "there is none"})`;
-            roles.forEach(({ role, primary, written }, i) => {
+            roles.forEach(({ role, primary, written, gone }, i) => {
                 if (role === "primary" && written !== undefined) {
                     report(ctx, [i, "primary"], problem(written, "no value for a primary cluster: only a cluster with role: remote names its primary"));
                 } else if (role === "remote" && written === undefined) {
@@ -364,6 +369,8 @@ const clusters = z
                         report(ctx, [i, "primary"], problem(primary, `${allowed}; a remote cannot be its own primary`));
                     } else if (roles[j].role === "remote") {
                         report(ctx, [i, "primary"], problem(primary, `${allowed}; clusters[${j}] is a remote too, and only a primary runs the istiod a remote uses`));
+                    } else if (roles[j].gone && !gone) {
+                        report(ctx, [i, "primary"], problem(primary, `${allowed}; clusters[${j}] is gone, and its remotes with it: set gone: true here too`));
                     }
                 }
             });
@@ -371,14 +378,14 @@ const clusters = z
         { when: (payload) => Array.isArray(payload.value) },
     );
 
-/** A cluster entry's name, role and primary where they are valid, and `primary` as written. */
-function roleOf(entry: unknown): { name?: string; role?: Role; primary?: string; written?: unknown } {
+/** A cluster entry's name, role and primary where they are valid, `primary` as written, and whether it is gone. */
+function roleOf(entry: unknown): { name?: string; role?: Role; primary?: string; written?: unknown; gone?: boolean } {
     if (!isObject(entry)) {
         return {};
     }
     const label = (value: unknown) => (typeof value === "string" && DNS1123_LABEL.test(value) ? value : undefined);
     const role = entry.role === undefined ? "primary" : ROLES.find((r) => r === entry.role);
-    return { name: label(entry.name), role, primary: label(entry.primary), written: entry.primary };
+    return { name: label(entry.name), role, primary: label(entry.primary), written: entry.primary, gone: entry.gone === true };
 }
 
 // ---- Istio
@@ -557,9 +564,9 @@ const ca = section({
 
 // ---- the stack config
 
-/** The clusters as the topology sees them: every cluster is a primary unless it says otherwise. */
-const rolesOf = (clusters: readonly { name: string; network: string; role?: Role; primary?: string }[]) =>
-    clusters.map(({ name, network, role = "primary", primary }) => ({ name, network, role, primary }));
+/** The clusters of the mesh as the topology sees them: those not gone, each a primary unless it says otherwise. */
+const rolesOf = (clusters: readonly { name: string; network: string; role?: Role; primary?: string; gone?: boolean }[]) =>
+    clusters.filter((c) => !c.gone).map(({ name, network, role = "primary", primary }) => ({ name, network, role, primary }));
 
 export const stackConfigSchema = section({
     meshId: text(`${DNS1123_LABEL_ALLOWED}, e.g. "mesh1"`, DNS1123_LABEL).meta({ description: "the mesh ID, a DNS-1123 label (`global.meshID`)" }),
@@ -598,8 +605,9 @@ export const stackConfigSchema = section({
     }).prefault({}),
 })
     // A topology that is set must be the one the clusters' roles and networks make.
-    .superRefine(({ topology, clusters }, ctx) => {
-        const implied = impliedTopology(rolesOf(clusters));
+    .superRefine(({ topology, clusters: entries }, ctx) => {
+        const clusters = rolesOf(entries);
+        const implied = impliedTopology(clusters);
         if (topology !== undefined && topology !== implied) {
             const networks = [...new Set(clusters.map((c) => c.network))];
             const on = networks.length === 1 ? "one network" : `${networks.length} networks`;

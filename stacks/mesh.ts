@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
 import { CrossClusterCheck, CrossClusterResult } from "../components/crossClusterCheck";
 import { MeshTrust } from "../components/meshTrust";
+import { GoneRemoteControlPlane } from "../components/istioControlPlane";
 import { TestApp } from "../components/testApp";
 import { StackConfig } from "./config";
 import { installIstio } from "./istio";
@@ -27,12 +28,21 @@ export interface MeshOutputs {
     readonly verification: pulumi.Output<CrossClusterResult[]> | undefined;
 }
 
-/** Composes the components into the mesh the config's topology describes: the config becomes their args here. */
+/**
+ * Composes the components into the mesh the config's topology describes: the config becomes their args
+ * here. A cluster that is gone keeps only its providers, which let go of its objects.
+ */
 export function deployMesh(config: StackConfig): MeshOutputs {
-    const entries = config.clusters;
+    const entries = config.clusters.filter((c) => !c.gone);
     const plan = planMesh(entries);
     const awaitWorkloads = config.workloads.awaitReady;
-    const clusters = entries.map((c) => new Cluster(c.name, c));
+    const clusters = config.clusters.flatMap((entry) => {
+        const cluster = new Cluster(entry.name, entry);
+        if (entry.gone && entry.role === "remote") {
+            new GoneRemoteControlPlane(entry.name, { primary: entry.primary!, connection: cluster.connection });
+        }
+        return entry.gone ? [] : [cluster];
+    });
     const trust = new MeshTrust("mesh-trust", { ca: config.ca, clusterNames: clusters.map((c) => c.clusterName) });
     const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust);
 

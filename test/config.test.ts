@@ -372,7 +372,7 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
         title: "a misspelt cluster key",
         values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], netwrok: "network2" }] },
         problems: [
-            'clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer, role, primary, existingIstioNamespace, helloworldVersion)',
+            'clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer, role, primary, existingIstioNamespace, helloworldVersion, gone)',
         ],
     },
     {

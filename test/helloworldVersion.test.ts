@@ -59,6 +59,7 @@ describe("the test app's helloworld version in each cluster", () => {
             "clusters: every cluster of the mesh runs helloworld v1 (helloworldVersion; by default v2 only where the name ends in an even number), " +
             "so the traffic check cannot tell an answer from another cluster from a local one; set helloworldVersion: v2 on one of them";
         assert.deepEqual(parseStackConfig(mesh(CLUSTER1, CLUSTER3)).warnings, [expected]);
+        assert.deepEqual(parseStackConfig(mesh(CLUSTER1, { ...CLUSTER2, gone: true }, CLUSTER3)).warnings, [expected], "a cluster that is gone serves nothing");
         assert.deepEqual(parseStackConfig({ ...mesh(CLUSTER1, CLUSTER3), verify: { enabled: false } }).warnings, []);
         assert.deepEqual(parseStackConfig(mesh(CLUSTER1, CLUSTER2)).warnings, []);
     });
