@@ -273,7 +273,7 @@ describe("recovery from faults", { concurrency: 1 }, () => {
         assert.equal(preview.code, 0, `the preview after the removal is not empty:\n${preview.output.slice(-3000)}`);
         const providers = JSON.parse(project.exportState()).deployment.resources.filter((r: any) => r.type === "pulumi:providers:kubernetes");
         assert.deepEqual(
-            providers.map((p: any) => [p.urn.split("::").pop(), p.inputs.deleteUnreachable]),
+            providers.map((p: any) => [p.urn.split("::").pop(), p.inputs.deleteUnreachable]).sort(),
             [
                 ["cluster1-k8s", "false"],
                 ["cluster2-k8s", "false"],
