@@ -23,6 +23,11 @@ export interface ClusterArgs {
     readonly name: string;
     readonly network: string;
     readonly source: KindClusterSource | ExistingClusterSource;
+    /**
+     * The cluster no longer exists: its providers drop its objects from the state instead of failing to
+     * reach it. Nothing is made in a cluster that is gone.
+     */
+    readonly gone: boolean;
 }
 
 /** How to reach a cluster's API server as its admin. */
@@ -30,6 +35,8 @@ export interface ClusterConnection {
     /** The admin kubeconfig (secret). */
     readonly kubeconfig: pulumi.Input<string>;
     readonly context?: string;
+    /** Whether objects of this cluster may be dropped from the state when its API server does not answer. */
+    readonly deleteUnreachable: boolean;
 }
 
 /**
@@ -57,6 +64,12 @@ export function clusterProvider(name: string, connection: ClusterConnection, opt
             // Likewise a ConfigMap whose data changes (istiod's mesh and injector config), as Helm
             // updates them: a running istiod never finds its mesh config gone.
             enableConfigMapMutable: true,
+            // Set explicitly, false but for a cluster that is gone: a provider given none takes
+            // PULUMI_K8S_DELETE_UNREACHABLE from the environment of the run that registers it and keeps it in
+            // the state, where a later `pulumi destroy` finds it and, while the cluster is briefly
+            // unreachable, forgets all its objects, `cacerts` and its CA key among them, which stay in the
+            // cluster. Set, it also overrides that variable in every later run.
+            deleteUnreachable: connection.deleteUnreachable,
         },
         opts,
     );
@@ -104,11 +117,11 @@ export class Cluster extends pulumi.ComponentResource {
                 { create: "bash scripts/kind-node-address.sh", environment, triggers: [kind.id] },
                 { parent: this },
             );
-            this.connection = { kubeconfig: pulumi.secret(kind.stdout) };
+            this.connection = { kubeconfig: pulumi.secret(kind.stdout), deleteUnreachable: args.gone };
             this.nodeAddress = node.stdout;
             this.apiServer = pulumi.interpolate`https://${node.stdout}:6443`;
         } else {
-            this.connection = { kubeconfig: pulumi.secret(source.kubeconfig), context: source.context };
+            this.connection = { kubeconfig: pulumi.secret(source.kubeconfig), context: source.context, deleteUnreachable: args.gone };
             this.nodeAddress = undefined;
             this.apiServer = pulumi.output(source.apiServer);
         }

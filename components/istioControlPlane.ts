@@ -7,6 +7,9 @@ import { ClusterCaBundle } from "./meshTrust";
 import { REPAIR_EDITS_ON_UP, STACK_ANNOTATION, stackIdentity } from "./ownership";
 
 export const ISTIO_NAMESPACE = "istio-system";
+const CONTROL_PLANE_TYPE = "istio-multicluster:istio:ControlPlane";
+/** The provider a remote's istiod objects are applied through (see IstioControlPlane). */
+const servedBy = (remote: string, primary: string) => `${remote}-k8s-served-by-${primary}`;
 
 export interface IstioControlPlaneArgs {
     readonly provider: k8s.Provider;
@@ -46,7 +49,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     readonly istiodDigest: pulumi.Output<string>;
 
     constructor(name: string, args: IstioControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-multicluster:istio:ControlPlane", name, {}, opts);
+        super(CONTROL_PLANE_TYPE, name, {}, opts);
         const childOpts = { parent: this, provider: args.provider };
         const { istio } = args;
 
@@ -137,7 +140,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         // of its own that depends on the exposure, which the engine deletes only after all its objects.
         const istiodProvider =
             args.role.type === "remote"
-                ? clusterProvider(`${name}-k8s-served-by-${args.role.primary}`, args.connection, { parent: this, dependsOn: [args.role.primaryExposure] })
+                ? clusterProvider(servedBy(name, args.role.primary), args.connection, { parent: this, dependsOn: [args.role.primaryExposure] })
                 : args.provider;
         this.istiod = new k8s.helm.v4.Chart(
             `${name}-istiod`,
@@ -158,3 +161,16 @@ export class IstioControlPlane extends pulumi.ComponentResource {
 }
 
 const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+
+/**
+ * What is left of a remote's control plane once the remote is gone: the provider its istiod objects were
+ * applied through, under the same name and parent, from the gone cluster's connection. Those objects'
+ * deletes run on it, so they drop the objects from the state instead of failing to reach the cluster.
+ */
+export class GoneRemoteControlPlane extends pulumi.ComponentResource {
+    constructor(name: string, args: { readonly primary: string; readonly connection: ClusterConnection }, opts?: pulumi.ComponentResourceOptions) {
+        super(CONTROL_PLANE_TYPE, name, {}, opts);
+        clusterProvider(servedBy(name, args.primary), args.connection, { parent: this });
+        this.registerOutputs({});
+    }
+}

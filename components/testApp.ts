@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 export const TEST_NAMESPACE = "sample";
 export const HELLOWORLD_PORT = 5000;
 
-export type HelloworldVersion = "v1" | "v2";
+export const HELLOWORLD_VERSIONS = ["v1", "v2"] as const;
+export type HelloworldVersion = (typeof HELLOWORLD_VERSIONS)[number];
 
 export interface TestAppArgs {
     readonly provider: k8s.Provider;

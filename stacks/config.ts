@@ -18,6 +18,7 @@ import { CHART_CREDENTIALS_SECRET_ONLY, istio } from "./config/istio";
 import { DNS1123_LABEL, DNS1123_LABEL_ALLOWED, isObject, section, text } from "./config/keys";
 import { problem } from "./config/problems";
 import { testApp, verificationNeedsTestApp, verify, workloads } from "./config/testApp";
+import { oneVersionWarning } from "./helloworldVersion";
 import { impliedTopology } from "./topology";
 
 export { DEFAULT_IMAGES } from "./config/images";
@@ -104,5 +105,7 @@ export function parseStackConfig(
         throw new ConfigError(problems);
     }
     // The schema has accepted `raw`.
-    return { config: result.data!, warnings: loopbackApiServerWarnings((raw as StackConfigInput).clusters) };
+    const config = result.data!;
+    const warnings = [...loopbackApiServerWarnings((raw as StackConfigInput).clusters), ...oneVersionWarning(config.clusters, config.verify.enabled)];
+    return { config, warnings };
 }

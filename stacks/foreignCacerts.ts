@@ -70,7 +70,7 @@ export async function foreignCacerts(clusters: StackConfig["clusters"], stack: s
  */
 export async function requireNoForeignCacerts(config: StackConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
     const stack = stackIdentity();
-    const problems = await foreignCacerts(config.clusters, stack, timeoutMs);
+    const problems = await foreignCacerts(config.clusters.filter((c) => !c.gone), stack, timeoutMs);
     if (problems.length > 0) {
         throw stopProgram(
             `An existing cacerts Secret would be overwritten; stopped before changing anything:\n` +

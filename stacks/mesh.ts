@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
 import { CrossClusterCheck, CrossClusterResult } from "../components/crossClusterCheck";
 import { MeshTrust } from "../components/meshTrust";
-import { HelloworldVersion, TestApp } from "../components/testApp";
+import { GoneRemoteControlPlane } from "../components/istioControlPlane";
+import { TestApp } from "../components/testApp";
 import { StackConfig } from "./config";
 import { installIstio } from "./istio";
 import { planMesh, Role } from "./topology";
@@ -27,16 +28,21 @@ export interface MeshOutputs {
     readonly verification: pulumi.Output<CrossClusterResult[]> | undefined;
 }
 
-/** helloworld v1 in the first cluster, v2 in the second, and alternating beyond. */
-export function helloworldVersionFor(clusterIndex: number): HelloworldVersion {
-    return clusterIndex % 2 === 0 ? "v1" : "v2";
-}
-
-/** Composes the components into the mesh the config's topology describes: the config becomes their args here. */
+/**
+ * Composes the components into the mesh the config's topology describes: the config becomes their args
+ * here. A cluster that is gone keeps only its providers, which let go of its objects.
+ */
 export function deployMesh(config: StackConfig): MeshOutputs {
-    const plan = planMesh(config.clusters);
+    const entries = config.clusters.filter((c) => !c.gone);
+    const plan = planMesh(entries);
     const awaitWorkloads = config.workloads.awaitReady;
-    const clusters = config.clusters.map((c) => new Cluster(c.name, c));
+    const clusters = config.clusters.flatMap((entry) => {
+        const cluster = new Cluster(entry.name, entry);
+        if (entry.gone && entry.role === "remote") {
+            new GoneRemoteControlPlane(entry.name, { primary: entry.primary!, connection: cluster.connection });
+        }
+        return entry.gone ? [] : [cluster];
+    });
     const trust = new MeshTrust("mesh-trust", { ca: config.ca, clusterNames: clusters.map((c) => c.clusterName) });
     const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust);
 
@@ -57,8 +63,8 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                     cluster.clusterName,
                     {
                         provider: cluster.provider,
-                        version: helloworldVersionFor(i),
-                        helloworldImage: helloworldVersionFor(i) === "v1" ? config.images.helloworldV1 : config.images.helloworldV2,
+                        version: entries[i].helloworldVersion,
+                        helloworldImage: entries[i].helloworldVersion === "v1" ? config.images.helloworldV1 : config.images.helloworldV2,
                         curlImage: config.images.curl,
                         awaitWorkloads,
                     },
@@ -66,7 +72,7 @@ export function deployMesh(config: StackConfig): MeshOutputs {
                 ),
         );
         if (config.verify.enabled) {
-            const expectedVersions = [...new Set(clusters.map((_, i) => helloworldVersionFor(i)))];
+            const expectedVersions = [...new Set(entries.map((e) => e.helloworldVersion))];
             // Upgrades of the charts, new remote secrets and a changed helloworld run the check again. The charts
             // count by what their objects are rendered from, as a Helm release's revision did: the objects'
             // own metadata would miss a change to the mesh config (a ConfigMap has no generation) or, with

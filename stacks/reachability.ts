@@ -60,7 +60,8 @@ export function proxyOf(connection: ApiServerConnection): string | undefined {
  * and the mesh would stay split until that cluster came back.
  */
 export async function requireReachableClusters(config: StackConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
-    const problems = await unreachableClusters(config.clusters, timeoutMs);
+    // A cluster that is gone is not asked: it is being let go of because it does not answer.
+    const problems = await unreachableClusters(config.clusters.filter((c) => !c.gone), timeoutMs);
     if (problems.length > 0) {
         const count = problems.length === 1 ? "1 cluster" : `${problems.length} clusters`;
         throw stopProgram(

@@ -7,6 +7,7 @@ import { ConfigError, DEFAULT_ISTIO_VERSION, parseStackConfig } from "../stacks/
 import { loadStackConfig } from "../stacks/loadConfig";
 import { deployMesh } from "../stacks/mesh";
 import { fakeKubeconfig, fakeState } from "./harness/fakeCluster";
+import { localChartsDir } from "./harness/localCharts";
 import { runWithMocks } from "./harness/mockRuntime";
 
 const KIND_CLUSTERS = [
@@ -50,6 +51,10 @@ const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
 const MIRROR = { username: "mirror-user", password: "mirror-password" };
 /** Longer than the 60 characters a value is cut to in a problem. */
 const LONG_MISSING_PATH = "/home/platform-team/clusters/production/eu-west-1/kubeconfigs/admin.yaml";
+const CHART_REPO_ALLOWED = "a Helm repository URL (https://, http:// or oci://) or an existing directory holding the base, istiod and gateway charts";
+const CHARTS_1_31_0 = localChartsDir("1.31.0");
+const MIXED_CHARTS = localChartsDir("1.31.0", { gateway: "1.30.4" });
+const NO_GATEWAY_CHART = localChartsDir("1.31.0", { gateway: undefined });
 const ONE_LINE_KUBECONFIG = JSON.stringify({ apiVersion: "v1", kind: "Config", users: [{ name: "admin", user: { token: "s3cr3t-admin-token" } }] });
 
 /** `secret`: the top-level keys set with `pulumi config set --secret`. */
@@ -267,6 +272,32 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
         problems: ['istio.version: got "1.30"; expected a chart version like "1.30.4" (MAJOR.MINOR.PATCH)'],
     },
     {
+        title: "an Istio version other than the local charts' own",
+        values: { ...VALID, istio: { version: "1.31.9", chartRepo: CHARTS_1_31_0 } },
+        problems: [
+            `istio.version: got "1.31.9"; expected "1.31.0", the version of the base, istiod and gateway charts in istio.chartRepo (${JSON.stringify(CHARTS_1_31_0)}): Helm installs a local chart as it is, whatever version is asked for`,
+        ],
+    },
+    {
+        title: "the default Istio version over local charts of another",
+        values: { ...VALID, istio: { chartRepo: CHARTS_1_31_0 } },
+        problems: [
+            `istio.version: got "${DEFAULT_ISTIO_VERSION}"; expected "1.31.0", the version of the base, istiod and gateway charts in istio.chartRepo (${JSON.stringify(CHARTS_1_31_0)}): Helm installs a local chart as it is, whatever version is asked for`,
+        ],
+    },
+    {
+        title: "local charts of different versions",
+        values: { ...VALID, istio: { version: "1.31.0", chartRepo: MIXED_CHARTS } },
+        problems: [
+            `istio.chartRepo: got ${JSON.stringify(MIXED_CHARTS)}; expected ${CHART_REPO_ALLOWED} of one version; its charts are of different versions (base 1.31.0, istiod 1.31.0, gateway 1.30.4)`,
+        ],
+    },
+    {
+        title: "a local chart directory without a chart's Chart.yaml",
+        values: { ...VALID, istio: { version: "1.31.0", chartRepo: NO_GATEWAY_CHART } },
+        problems: [`istio.chartRepo: got ${JSON.stringify(NO_GATEWAY_CHART)}; expected ${CHART_REPO_ALLOWED} of one version; it has no readable gateway/Chart.yaml (ENOENT)`],
+    },
+    {
         title: "a chart repo that is neither a URL nor an existing directory",
         values: { ...VALID, istio: { chartRepo: "./no-such-charts" } },
         problems: [
@@ -303,10 +334,10 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
     },
     {
         title: "chart credentials for a local chart directory",
-        values: { ...VALID, istio: { chartRepo: "test", chartCredentials: MIRROR } },
+        values: { ...VALID, istio: { version: "1.31.0", chartRepo: CHARTS_1_31_0, chartCredentials: MIRROR } },
         secret: ["istio"],
         problems: [
-            'istio.chartCredentials: got {"username":"mirror-user","password":"<secret>"}; expected no value while istio.chartRepo is a local directory ("test"): only a Helm repository or OCI registry takes a login',
+            `istio.chartCredentials: got {"username":"mirror-user","password":"<secret>"}; expected no value while istio.chartRepo is a local directory (${JSON.stringify(CHARTS_1_31_0)}): only a Helm repository or OCI registry takes a login`,
         ],
     },
     {
@@ -341,7 +372,7 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
         title: "a misspelt cluster key",
         values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], netwrok: "network2" }] },
         problems: [
-            'clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer, role, primary, existingIstioNamespace)',
+            'clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer, role, primary, existingIstioNamespace, helloworldVersion, gone)',
         ],
     },
     {
@@ -449,7 +480,7 @@ describe("the API-server address the other clusters' istiod use", () => {
         meshId: "mesh1",
         clusters: [
             { name: "east", network: "net1", kubeconfig: fakeKubeconfig("east", "https://10.0.1.1:6443") },
-            { name: "west", network: "net1", kubeconfig: fakeKubeconfig("west", server), ...(apiServer ? { apiServer } : {}) },
+            { name: "west", network: "net1", kubeconfig: fakeKubeconfig("west", server), helloworldVersion: "v2" as const, ...(apiServer ? { apiServer } : {}) },
         ],
     });
 

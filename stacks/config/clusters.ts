@@ -4,6 +4,8 @@
  */
 import { z } from "zod";
 import { kubeconfigServer } from "../../components/kubeconfig";
+import { HELLOWORLD_VERSIONS } from "../../components/testApp";
+import { helloworldVersionOf } from "../helloworldVersion";
 import { impliedTopology, Role, ROLES, TOPOLOGIES, Topology } from "../topology";
 import { API_SERVER_ALLOWED, isHttpsUrl, isLoopback, kubeconfigContent } from "./apiServer";
 import { DNS1123_LABEL, DNS1123_LABEL_ALLOWED, flag, isObject, onceValid, Rule, section, text } from "./keys";
@@ -58,6 +60,15 @@ const cluster = section({
         default: false,
         description:
             "for a cluster given by kubeconfig whose `istio-system` already exists (a platform team's, with its quotas and labels): the program only labels it and installs into it, and `pulumi destroy` removes the label and keeps the namespace (see *Objects that may already exist* in docs/operations.md); not for kind clusters",
+    }),
+    helloworldVersion: z
+        .enum(HELLOWORLD_VERSIONS, expects('"v1" or "v2"'))
+        .optional()
+        .meta({ "x-default": "`v2` if the name ends in an even number, else `v1`", description: "the helloworld version the test app runs in this cluster" }),
+    gone: flag().optional().meta({
+        default: false,
+        description:
+            "`true` once the cluster is gone for good: `pulumi up --refresh=false` then takes it out of the mesh and drops its objects from the state without reaching it; remove the entry afterwards (see *A cluster is unreachable* in docs/operations.md)",
     }),
 })
     // Exactly one source; an existing cluster's kubeconfig must name an API server that other clusters can reach.
@@ -117,8 +128,9 @@ const cluster = section({
  * A valid cluster entry as the components take it. Done once the whole config is valid, so that
  * problems with the clusters show the entries as they were written.
  */
-export function withSource({ name, network, role = "primary", primary, kind, kubeconfig, context, apiServer, existingIstioNamespace = false }: z.output<typeof cluster>) {
-    const entry = { name, network, role, primary, existingIstioNamespace };
+export function withSource(c: z.output<typeof cluster>) {
+    const { name, network, role = "primary", primary, kind, kubeconfig, context, apiServer, existingIstioNamespace = false, gone = false } = c;
+    const entry = { name, network, role, primary, existingIstioNamespace, gone, helloworldVersion: helloworldVersionOf(c) };
     if (kubeconfig === undefined) {
         return { ...entry, source: { type: "kind" as const, nodeImage: kind === true ? undefined : kind?.nodeImage } };
     }
@@ -176,7 +188,7 @@ export const clusters = z
             const roles = entries.map(roleOf);
             const primaries = roles.filter((r) => r.role === "primary" && r.name !== undefined).map((r) => r.name);
             const allowed = `the name of a primary cluster of this mesh (${primaries.join(", ") || "there is none"})`;
-            roles.forEach(({ role, primary, written }, i) => {
+            roles.forEach(({ role, primary, written, gone }, i) => {
                 if (role === "primary" && written !== undefined) {
                     report(ctx, [i, "primary"], problem(written, "no value for a primary cluster: only a cluster with role: remote names its primary"));
                 } else if (role === "remote" && written === undefined) {
@@ -189,6 +201,8 @@ export const clusters = z
                         report(ctx, [i, "primary"], problem(primary, `${allowed}; a remote cannot be its own primary`));
                     } else if (roles[j].role === "remote") {
                         report(ctx, [i, "primary"], problem(primary, `${allowed}; clusters[${j}] is a remote too, and only a primary runs the istiod a remote uses`));
+                    } else if (roles[j].gone && !gone) {
+                        report(ctx, [i, "primary"], problem(primary, `${allowed}; clusters[${j}] is gone, and its remotes with it: set gone: true here too`));
                     }
                 }
             });
@@ -197,18 +211,18 @@ export const clusters = z
     );
 
 /** A cluster entry's name, role and primary where they are valid, and `primary` as written. */
-function roleOf(entry: unknown): { name?: string; role?: Role; primary?: string; written?: unknown } {
+function roleOf(entry: unknown): { name?: string; role?: Role; primary?: string; written?: unknown; gone?: boolean } {
     if (!isObject(entry)) {
         return {};
     }
     const label = (value: unknown) => (typeof value === "string" && DNS1123_LABEL.test(value) ? value : undefined);
     const role = entry.role === undefined ? "primary" : ROLES.find((r) => r === entry.role);
-    return { name: label(entry.name), role, primary: label(entry.primary), written: entry.primary };
+    return { name: label(entry.name), role, primary: label(entry.primary), written: entry.primary, gone: entry.gone === true };
 }
 
-/** The clusters as the topology sees them: every cluster is a primary unless it says otherwise. */
-export const rolesOf = (clusters: readonly { name: string; network: string; role?: Role; primary?: string }[]) =>
-    clusters.map(({ name, network, role = "primary", primary }) => ({ name, network, role, primary }));
+/** The clusters of the mesh as the topology sees them: those not gone, each a primary unless it says otherwise. */
+export const rolesOf = (clusters: readonly { name: string; network: string; role?: Role; primary?: string; gone?: boolean }[]) =>
+    clusters.filter((c) => !c.gone).map(({ name, network, role = "primary", primary }) => ({ name, network, role, primary }));
 
 export const topology = z
     .enum(TOPOLOGIES, expects(`one of ${TOPOLOGIES.join(", ")}`))
@@ -221,8 +235,9 @@ export const topology = z
 
 /** A topology that is set must be the one the clusters' roles and networks make. */
 export const topologyAgreesWithClusters: Rule<{ topology?: Topology; clusters: z.output<typeof clusters> }> = [
-    ({ topology, clusters }, ctx) => {
-        const implied = impliedTopology(rolesOf(clusters));
+    ({ topology, clusters: entries }, ctx) => {
+        const clusters = rolesOf(entries);
+        const implied = impliedTopology(clusters);
         if (topology !== undefined && topology !== implied) {
             const networks = [...new Set(clusters.map((c) => c.network))];
             const on = networks.length === 1 ? "one network" : `${networks.length} networks`;

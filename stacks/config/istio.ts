@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import { z } from "zod";
 import { ChartSource } from "../../components/helmValues";
+import { localChartVersion } from "../localCharts";
 import { flag, isObject, onceValid, section, SecretOnly, secretSection, text } from "./keys";
 import { expects, problem, report } from "./problems";
 
@@ -42,7 +43,7 @@ function helmValues(chart: string, owned: string[]) {
 export const istio = section({
     version: text('a chart version like "1.30.4" (MAJOR.MINOR.PATCH)', SEMVER)
         .default(DEFAULT_ISTIO_VERSION)
-        .meta({ description: "the Istio chart version, `MAJOR.MINOR.PATCH`" }),
+        .meta({ description: "the Istio chart version, `MAJOR.MINOR.PATCH`; with a local chart directory, the one its charts' `Chart.yaml` files declare" }),
     chartRepo: text(CHART_REPO_ALLOWED)
         .refine((s) => REPO_URL.test(s) || (fs.existsSync(s) && fs.statSync(s).isDirectory()), expects(CHART_REPO_ALLOWED, "path"))
         .default(OFFICIAL_ISTIO_CHART_REPO)
@@ -89,6 +90,22 @@ export const istio = section({
         }),
     }).prefault({}),
 })
+    // Helm renders a local chart whatever version it is asked for: istio.version must be the charts' own.
+    .superRefine(({ version, chartRepo }, ctx) => {
+        if (chartRepo.type !== "directory") {
+            return;
+        }
+        let charts: string;
+        try {
+            charts = localChartVersion(chartRepo.path);
+        } catch (err) {
+            return report(ctx, ["chartRepo"], problem(chartRepo.path, `${CHART_REPO_ALLOWED} of one version; ${(err as Error).message}`, "path"));
+        }
+        if (charts !== version) {
+            const where = `the version of the base, istiod and gateway charts in istio.chartRepo (${JSON.stringify(chartRepo.path)})`;
+            report(ctx, ["version"], problem(version, `${JSON.stringify(charts)}, ${where}: Helm installs a local chart as it is, whatever version is asked for`));
+        }
+    }, onceValid("version", "chartRepo"))
     // A login belongs to a repository or registry, and its password never crosses the network in plain text.
     .superRefine(({ chartRepo, chartCredentials }, ctx) => {
         if (chartCredentials === undefined) {

@@ -16,12 +16,13 @@ export const chartsDir = process.env.ISTIO_CHARTS_DIR!;
 export const chartVersion = (yaml.load(fs.readFileSync(path.join(chartsDir ?? "", "base", "Chart.yaml"), "utf8")) as any)?.version;
 export const apiServer = (cluster: string) => (yaml.load(fs.readFileSync(admin(cluster), "utf8")) as any).clusters[0].cluster.server;
 
-export function stackConfig(meshId: string, networks: readonly string[] = ["network1", "network2"]): Record<string, unknown> {
+/** The stack config of `clusters` (CLUSTERS unless given; each on a network of its own unless `networks` says otherwise). */
+export function stackConfig(meshId: string, networks?: readonly string[], clusters: readonly string[] = CLUSTERS): Record<string, unknown> {
     return {
         meshId,
         // The API servers listen on loopback, which the program refuses to take from a kubeconfig; said
         // explicitly, it is kept (with a warning), as every istiod of this test runs on this host.
-        clusters: CLUSTERS.map((name, i) => ({ name, network: networks[i], kubeconfig: admin(name), apiServer: apiServer(name) })),
+        clusters: clusters.map((name, i) => ({ name, network: networks?.[i] ?? `network${i + 1}`, kubeconfig: admin(name), apiServer: apiServer(name) })),
         istio: { version: chartVersion, chartRepo: chartsDir },
         workloads: { awaitReady: false },
         verify: { enabled: false },

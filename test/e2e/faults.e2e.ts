@@ -253,4 +253,63 @@ describe("recovery from faults", { concurrency: 1 }, () => {
         await cli.mustRun(["destroy", "--yes", "--skip-preview"]);
         assertNothingLeft();
     });
+
+    // Last: cluster3 is left as a deleted cluster leaves nothing to clean, its objects in it and its API server down.
+    fault("cluster-removed", async () => {
+        const withCluster3 = [...CLUSTERS, "cluster3"];
+        project.writeConfig(stackConfig("mesh1", undefined, withCluster3));
+        await cli.mustRun(["up", "--yes", "--skip-preview"]);
+        controlPlane("stop-apiserver", "cluster3");
+
+        // README "A cluster is unreachable", for good: name it gone and drop its objects, then remove its entry.
+        const started = Date.now();
+        const gone = stackConfig("mesh1", undefined, withCluster3) as { clusters: Record<string, unknown>[] };
+        project.writeConfig({ ...gone, clusters: gone.clusters.map((c) => (c.name === "cluster3" ? { ...c, gone: true } : c)) });
+        await cli.mustRun(["up", "--yes", "--skip-preview", "--refresh=false"]);
+        project.writeConfig(stackConfig("mesh1"));
+        await cli.mustRun(["up", "--yes", "--skip-preview"]);
+        const seconds = (Date.now() - started) / 1000;
+        const preview = await cli.run(["preview", "--expect-no-changes"]);
+        assert.equal(preview.code, 0, `the preview after the removal is not empty:\n${preview.output.slice(-3000)}`);
+        const providers = JSON.parse(project.exportState()).deployment.resources.filter((r: any) => r.type === "pulumi:providers:kubernetes");
+        assert.deepEqual(
+            providers.map((p: any) => [p.urn.split("::").pop(), p.inputs.deleteUnreachable]).sort(),
+            [
+                ["cluster1-k8s", "false"],
+                ["cluster2-k8s", "false"],
+            ],
+        );
+        assertConverged();
+
+        // A transient outage afterwards: a plain destroy must stop, and forget nothing of that cluster.
+        const cluster2State = (state: any) => state.deployment.resources.filter((r: any) => /::cluster2-k8s::/.test(r.provider ?? "")).map((r: any) => r.urn);
+        const inState = cluster2State(JSON.parse(project.exportState()));
+        const cacerts = () => getJson(admin("cluster2"), ["secret", "cacerts", "-n", "istio-system"]).metadata.uid;
+        const cacertsUid = cacerts();
+        controlPlane("stop-apiserver", "cluster2");
+        let destroy: CliResult;
+        try {
+            destroy = await cli.run(["destroy", "--yes", "--skip-preview"]);
+        } finally {
+            controlPlane("start-apiserver", "cluster2");
+        }
+        assert.notEqual(destroy.code, 0, `pulumi destroy succeeded without cluster2's API server:\n${destroy.output.slice(-2000)}`);
+        assert.match(destroy.output, /unreachable cluster|cluster is unreachable/, "the failure does not say why");
+        assert.deepEqual(cluster2State(JSON.parse(project.exportState())), inState, "cluster2's objects left the state");
+        assert.deepEqual(madeByTheRun(beforeUp).cluster2, reference.cluster2, "cluster2's objects are not all there");
+        assert.equal(cacerts(), cacertsUid);
+        assertStateMatchesClusters(JSON.parse(project.exportState()));
+        const afterFault = objectCount(madeByTheRun(beforeUp));
+
+        const again = await cli.mustRun(["destroy", "--yes", "--skip-preview"]);
+        assertNothingLeft();
+        rows.push({
+            fault: "cluster3 deleted; later destroy with cluster2's API server down",
+            recovery: "gone: true, pulumi up --refresh=false; entry removed, pulumi up | destroy failed; API server back; pulumi destroy",
+            convergeSeconds: seconds + again.seconds,
+            objectsAfterFault: afterFault,
+            objectsAfterRecovery: objectCount(madeByTheRun(beforeUp)),
+            survivors: 0,
+        });
+    });
 });

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source test/e2e/lib.sh
+# The mesh runs on cluster1 and cluster2; the cluster-removed fault adds cluster3.
+if [[ -z ${FAULTS:-} || ,$FAULTS, == *,cluster-removed,* ]]; then E2E_CLUSTER_COUNT=3; else E2E_CLUSTER_COUNT=2; fi
 
 e2e_setup istio-mc-faults
 rm -rf build && npx tsc -p tsconfig.test.json --noCheck false

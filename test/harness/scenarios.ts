@@ -1,8 +1,6 @@
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { StackConfigInput } from "../../stacks/config";
 import { fakeKubeconfig } from "./fakeCluster";
+import { localChartsDir } from "./localCharts";
 
 type ClusterInput = StackConfigInput["clusters"][number];
 
@@ -15,7 +13,7 @@ export const kindCluster = (name: string, network: string): ClusterInput => ({ n
 
 export const TWO_CLUSTERS_ONE_NETWORK: StackConfigInput = {
     meshId: "mesh1",
-    clusters: [existingCluster("east", "net1", 1), existingCluster("west", "net1", 2)],
+    clusters: [existingCluster("east", "net1", 1), { ...existingCluster("west", "net1", 2), helloworldVersion: "v2" }],
     istio: { version: "1.30.4" },
 };
 
@@ -26,21 +24,11 @@ export const TWO_CLUSTERS_TWO_NETWORKS: StackConfigInput = {
     istio: { version: "1.30.4" },
 };
 
-/** A local chart directory, as an air-gapped site holds the charts (only its layout matters under mocks). */
-function localChartsDir(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-charts-"));
-    for (const chart of ["base", "istiod", "gateway"]) {
-        fs.mkdirSync(path.join(dir, chart));
-    }
-    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-    return dir;
-}
-
 export const THREE_CLUSTERS_TWO_NETWORKS: StackConfigInput = {
     meshId: "mesh2",
     trustDomain: "example.org",
-    clusters: [existingCluster("alpha", "net-a", 1), existingCluster("beta", "net-a", 2), kindCluster("gamma", "net-b")],
-    istio: { version: "1.29.2", chartRepo: localChartsDir(), values: { istiod: { pilot: { resources: { requests: { cpu: "50m" } } } } } },
+    clusters: [existingCluster("alpha", "net-a", 1), { ...existingCluster("beta", "net-a", 2), helloworldVersion: "v2" }, kindCluster("gamma", "net-b")],
+    istio: { version: "1.29.2", chartRepo: localChartsDir("1.29.2"), values: { istiod: { pilot: { resources: { requests: { cpu: "50m" } } } } } },
 };
 
 const remoteOf = (cluster: ClusterInput, primary: string): ClusterInput => ({ ...cluster, role: "remote", primary });
