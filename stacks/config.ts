@@ -476,6 +476,19 @@ const istio = section({
 
 const GENERATED_CA = { organization: "Istio multicluster mesh", validityHours: 24 * 365 };
 
+/*
+ * Renewal of the intermediates. Istio issues workload certificates for 24 h (DEFAULT_WORKLOAD_CERT_TTL)
+ * and leaves those issued by the old intermediate in use until they expire, so an intermediate must be
+ * replaced while it still outlives them: at the latest a day's margin before that. By default an
+ * intermediate is renewed in the last third of its lifetime (four months of a year), as certificate
+ * managers do (cert-manager's default renewBefore), which leaves months to notice a failed renewal.
+ */
+/** 24 h of workload certificates signed just before the renewal, plus a day's margin. */
+export const MIN_RENEW_BEFORE_HOURS = 48;
+/** The renewal window of a certificate that lasts `lifetimeHours`: its last third, and no less than MIN_RENEW_BEFORE_HOURS. */
+export const defaultRenewBeforeHours = (lifetimeHours: number) => Math.max(Math.ceil(lifetimeHours / 3), MIN_RENEW_BEFORE_HOURS);
+const RENEW_BEFORE_DEFAULT = `a third of the intermediate's lifetime, at least ${MIN_RENEW_BEFORE_HOURS}`;
+
 const ca = section({
     // Defaults are applied below, once it is clear that the CA is generated.
     organization: text("a non-empty string")
@@ -483,7 +496,17 @@ const ca = section({
         .meta({ default: GENERATED_CA.organization, description: "for the generated CA: the certificates' organization" }),
     validityHours: wholeNumber(24, 24 * 365 * 20)
         .optional()
-        .meta({ default: GENERATED_CA.validityHours, description: "for the generated CA: the intermediates' lifetime in hours (the root lasts 10 years)" }),
+        .meta({
+            default: GENERATED_CA.validityHours,
+            description: "for the generated CA: the intermediates' lifetime in hours (the root lasts 10 years); longer than `ca.renewBeforeHours`",
+        }),
+    renewBeforeHours: wholeNumber(MIN_RENEW_BEFORE_HOURS, 24 * 365 * 20)
+        .optional()
+        .meta({
+            "x-default": RENEW_BEFORE_DEFAULT,
+            description:
+                "the renewal window, in hours before an intermediate expires: from then on `pulumi preview` warns, naming the cluster and the days left, and `pulumi up` issues a generated cluster's new intermediate under the same root and updates `cacerts` in place (a supplied one is only warned about); see docs/credentials.md",
+        }),
     rootCert: text("a PEM certificate (the mesh's root CA)", PEM_CERT)
         .optional()
         .meta({ secret: true, "x-default": "generated", description: "bring your own CA instead: the root certificate" }),
@@ -519,17 +542,90 @@ const ca = section({
             report(ctx, ["intermediates"], problem(undefined, "an object with one {cert, key} entry per cluster"));
         }
     }, onceValid())
+    // A generated intermediate outlives its renewal window: otherwise every `pulumi up` would renew it.
+    .superRefine((c, ctx) => {
+        if (c.rootCert !== undefined || c.intermediates !== undefined) {
+            return;
+        }
+        const validityHours = c.validityHours ?? GENERATED_CA.validityHours;
+        if (c.renewBeforeHours !== undefined && c.renewBeforeHours >= validityHours) {
+            report(
+                ctx,
+                ["renewBeforeHours"],
+                problem(c.renewBeforeHours, `fewer hours than ca.validityHours (${validityHours}): an intermediate renewed that early would be renewed at every \`pulumi up\``),
+            );
+        } else if (c.renewBeforeHours === undefined && defaultRenewBeforeHours(validityHours) >= validityHours) {
+            report(
+                ctx,
+                ["validityHours"],
+                problem(
+                    validityHours,
+                    `more than ${MIN_RENEW_BEFORE_HOURS}: an intermediate is renewed at least ${MIN_RENEW_BEFORE_HOURS} hours before it expires, so that it outlives the 24-hour workload certificates it signed before the renewal (with a day's margin)`,
+                ),
+            );
+        }
+    }, onceValid("validityHours", "renewBeforeHours", "rootCert", "intermediates"))
     .prefault({})
     .meta({ secret: true })
-    .transform(({ rootCert, intermediates, organization, validityHours }) =>
+    .transform(({ rootCert, intermediates, organization, validityHours, renewBeforeHours }) =>
         rootCert !== undefined && intermediates !== undefined
-            ? { type: "provided" as const, rootCert, intermediates }
+            ? { type: "provided" as const, rootCert, intermediates, renewBeforeHours }
             : {
                   type: "generated" as const,
                   organization: organization ?? GENERATED_CA.organization,
                   validityHours: validityHours ?? GENERATED_CA.validityHours,
+                  renewBeforeHours: renewBeforeHours ?? defaultRenewBeforeHours(validityHours ?? GENERATED_CA.validityHours),
               },
     );
+
+// ---- the remote secrets
+
+/**
+ * Rotating a reader token updates each remote secret in place (same Secret, same key). istiod rebuilds
+ * the remote cluster's client when the kubeconfig's hash changes; from 1.30 it keeps serving the old
+ * registry until the new one has synced, and 1.30.0 to 1.30.3 have rotation bugs fixed in 1.30.4.
+ */
+export const READER_TOKEN_ROTATION_SINCE = "1.30.4";
+
+/**
+ * Whether the Istio of `version` (a valid istio.version) updates a remote secret in place without losing
+ * the cluster. `1.0.0` is what Istio's charts built from source carry (its release tooling writes the
+ * real version at release time; the Istio 1.0 release had no `base`/`istiod` charts, which this program
+ * needs), so it is taken as a development build of the newest Istio. A prerelease of a version counts as
+ * older than that version, as in semver.
+ */
+export function rotatesReaderTokensInPlace(version: string): boolean {
+    const [core, prerelease] = version.split(/-(.*)/s);
+    const [major, minor, patch] = core.split(".").map(Number);
+    if (major === 1 && minor === 0 && patch === 0) {
+        return true;
+    }
+    const [minMajor, minMinor, minPatch] = READER_TOKEN_ROTATION_SINCE.split(".").map(Number);
+    const order = major - minMajor || minor - minMinor || patch - minPatch;
+    return order > 0 || (order === 0 && prerelease === undefined);
+}
+
+const remoteSecrets = section({
+    tokenGeneration: wholeNumber(0, 1_000_000)
+        .default(0)
+        .meta({
+            description: `the reader tokens' generation: raising it rotates every remote secret's token (a new \`istio-reader-token-for-<cluster>-<generation>\` token Secret, each remote secret updated in place, the old token deleted and so revoked at the end of \`pulumi up\`); needs istio.version ${READER_TOKEN_ROTATION_SINCE} or later; see docs/credentials.md`,
+        }),
+}).prefault({});
+
+/** A rotated token reaches istiod by an in-place update of its remote secret, which older Istio mishandles. */
+function tokenRotationNeedsIstio({ istio, remoteSecrets }: { istio: { version: string }; remoteSecrets: { tokenGeneration: number } }, ctx: z.RefinementCtx<unknown>): void {
+    if (remoteSecrets.tokenGeneration !== 0 && !rotatesReaderTokensInPlace(istio.version)) {
+        report(
+            ctx,
+            ["remoteSecrets", "tokenGeneration"],
+            problem(
+                remoteSecrets.tokenGeneration,
+                `0 while istio.version is ${JSON.stringify(istio.version)}: a rotated token reaches istiod by an update of its remote secret in place, which Istio before ${READER_TOKEN_ROTATION_SINCE} mishandles (1.30.0 to 1.30.3 have rotation bugs; before 1.30 istiod drops the cluster until the new client has synced); upgrade istio.version first`,
+            ),
+        );
+    }
+}
 
 // ---- the stack config
 
@@ -553,6 +649,7 @@ export const stackConfigSchema = section({
     clusters,
     istio,
     ca,
+    remoteSecrets,
     testApp: section({ enabled: flag().default(true).meta({ description: "deploy the helloworld/curl test app" }) }).prefault({}),
     verify: section({
         enabled: flag().optional().meta({ "x-default": "`testApp.enabled`", description: "run the cross-cluster traffic check" }),
@@ -585,6 +682,7 @@ export const stackConfigSchema = section({
             report(ctx, ["topology"], problem(topology, `"${implied}", because the clusters are ${roles} on ${on} (${networks.join(", ")})`));
         }
     }, onceValid("topology", "clusters"))
+    .superRefine(tokenRotationNeedsIstio, onceValid("istio", "remoteSecrets"))
     // A supplied CA has an intermediate for every cluster, and only for those. Checked even while an
     // entry has problems of its own, so `ca` may still be the object as written.
     .superRefine(({ ca, clusters }, ctx) => {

@@ -3,6 +3,7 @@ import { Cluster } from "../components/cluster";
 import { CrossClusterCheck, CrossClusterResult } from "../components/crossClusterCheck";
 import { MeshTrust } from "../components/meshTrust";
 import { HelloworldVersion, TestApp } from "../components/testApp";
+import { rootWarning, rootWarningHours } from "./caExpiry";
 import { StackConfig } from "./config";
 import { installIstio } from "./istio";
 import { planMesh, Role } from "./topology";
@@ -38,6 +39,16 @@ export function deployMesh(config: StackConfig): MeshOutputs {
     const awaitWorkloads = config.workloads.awaitReady;
     const clusters = config.clusters.map((c) => new Cluster(c.name, c));
     const trust = new MeshTrust("mesh-trust", { ca: config.ca, clusterNames: clusters.map((c) => c.clusterName) });
+    if (config.ca.type === "generated") {
+        // Known in every preview but the first: the program never replaces the root.
+        const hours = rootWarningHours(config.ca);
+        trust.rootNotAfter.apply((notAfter) => {
+            const warning = notAfter === undefined ? undefined : rootWarning(notAfter, hours, false, new Date());
+            if (warning !== undefined) {
+                pulumi.log.warn(warning);
+            }
+        });
+    }
     const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust);
 
     let verification: pulumi.Output<CrossClusterResult[]> | undefined;
