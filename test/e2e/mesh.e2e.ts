@@ -117,6 +117,18 @@ function syncVolumes(istiods: readonly LocalIstiod[]): { stop: () => void; synce
     return { stop: () => clearInterval(timer), synced };
 }
 
+/** The changes of an update, whatever else the engine counts beside them (same, create-replacement, ...): none other. */
+function assertChanges(changes: Record<string, number> | undefined, expected: Record<string, number>): void {
+    for (const [op, count] of Object.entries(changes ?? {})) {
+        if (["create", "delete", "update", "replace"].includes(op)) {
+            assert.equal(count, expected[op] ?? 0, `${op}: ${JSON.stringify(changes)}`);
+        }
+    }
+    for (const [op, count] of Object.entries(expected)) {
+        assert.equal(changes?.[op], count, `${op}: ${JSON.stringify(changes)}`);
+    }
+}
+
 /** RFC 3339 without fractions, as the tls provider writes `validityEndTime`. */
 const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
@@ -440,7 +452,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
                 kubelet.stop();
             }
             const upSeconds = (Date.now() - started) / 1000;
-            assert.deepEqual(up.summary.resourceChanges, { replace: 2, update: 2, same: up.summary.resourceChanges?.same });
+            assertChanges(up.summary.resourceChanges, { replace: 2, update: 2 });
 
             // One cluster at a time: cluster2's cacerts starts only once cluster1's is done.
             const at = (cluster: string, kind: string) => events.find((e) => e.urn.endsWith(`::${cluster}-cacerts`) && e.kind === kind)!.at;
@@ -488,7 +500,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
             const started = Date.now();
             const up = await project.stack.up();
             const upSeconds = (Date.now() - started) / 1000;
-            assert.deepEqual(up.summary.resourceChanges, { replace: 2, update: 2, same: up.summary.resourceChanges?.same });
+            assertChanges(up.summary.resourceChanges, { replace: 2, update: 2 });
 
             for (const [i, cluster] of CLUSTERS.entries()) {
                 const target = CLUSTERS[1 - i];
