@@ -143,11 +143,11 @@ export class LocalIstiod {
     /**
      * What the kubelet does for a running pod whose Secret changed (within its sync period; here at once):
      * writes the new files of each Secret volume and swaps them in, each by an atomic rename, as the
-     * kubelet swaps its `..data` link. Returns the Secrets whose files changed.
+     * kubelet swaps its `..data` link. `only`: just these Secrets. Returns the Secrets whose files changed.
      */
-    syncSecretVolumes(): string[] {
+    syncSecretVolumes(only?: readonly string[]): string[] {
         const changed: string[] = [];
-        for (const { secretName, mountPath } of this.secretVolumes) {
+        for (const { secretName, mountPath } of this.secretVolumes.filter((v) => only === undefined || only.includes(v.secretName))) {
             const secret = this.getOptional(["secret", secretName, "-n", ISTIO_NAMESPACE]);
             const files = Object.entries<string>(secret?.data ?? {})
                 .map(([key, value]) => ({ file: path.join(this.root, mountPath, key), content: Buffer.from(value, "base64") }))
