@@ -10,6 +10,12 @@ export const ISTIO_NAMESPACE = "istio-system";
 const CONTROL_PLANE_TYPE = "istio-multicluster:istio:ControlPlane";
 /** The provider a remote's istiod objects are applied through (see IstioControlPlane). */
 const servedBy = (remote: string, primary: string) => `${remote}-k8s-served-by-${primary}`;
+/**
+ * On `cacerts`: when its intermediate expires (RFC 3339). Read, with the rest of the Secret's metadata,
+ * before any resource is registered, so that `pulumi preview` warns of an intermediate in its renewal
+ * window even when the preview cannot know the certificate that replaces it (stacks/caExpiry.ts).
+ */
+export const CA_CERT_NOT_AFTER_ANNOTATION = "istio-multicluster.pulumi.com/ca-cert-not-after";
 
 export interface IstioControlPlaneArgs {
     readonly provider: k8s.Provider;
@@ -33,6 +39,11 @@ export interface IstioControlPlaneArgs {
      * remove the label and keep the namespace. When false, the namespace is created and deleted.
      */
     readonly adoptExistingNamespace: boolean;
+    /**
+     * The `cacerts` of the cluster before this one, if any: this cluster's is written (and, at a renewal,
+     * updated) only once that one is, so a new intermediate reaches one cluster at a time.
+     */
+    readonly cacertsAfter?: pulumi.Resource;
 }
 
 /**
@@ -43,6 +54,8 @@ export interface IstioControlPlaneArgs {
  */
 export class IstioControlPlane extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
+    /** `istio-system/cacerts`, which istiod's plugged-in CA reads. */
+    readonly cacerts: k8s.core.v1.Secret;
     readonly base: k8s.helm.v4.Chart;
     readonly istiod: k8s.helm.v4.Chart;
     /** Changes whenever istiod's objects are rendered from another chart version or other values. */
@@ -70,14 +83,17 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         // Applied with force, so a `pulumi up` puts back certificates edited by hand. A site's own
         // `cacerts` is therefore never reached: the program stops before registering anything when a
         // cluster has a `cacerts` this stack did not write (stacks/foreignCacerts.ts, by the annotation).
+        // istiod watches the files of `cacerts` and, while `root-cert.pem` stays the same bytes, takes a new
+        // intermediate without a restart, so a renewal updates the Secret in place.
+        const annotations = args.ca.caCertNotAfter.apply((notAfter) => ({
+            ...REPAIR_EDITS_ON_UP,
+            [STACK_ANNOTATION]: stackIdentity(),
+            ...(notAfter === undefined ? {} : { [CA_CERT_NOT_AFTER_ANNOTATION]: notAfter }),
+        }));
         const cacerts = new k8s.core.v1.Secret(
             `${name}-cacerts`,
             {
-                metadata: {
-                    name: "cacerts",
-                    namespace: this.namespace,
-                    annotations: { ...REPAIR_EDITS_ON_UP, [STACK_ANNOTATION]: stackIdentity() },
-                },
+                metadata: { name: "cacerts", namespace: this.namespace, annotations },
                 data: {
                     "ca-cert.pem": args.ca.caCert.apply(base64),
                     "ca-key.pem": args.ca.caKey.apply(base64),
@@ -85,8 +101,10 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                     "cert-chain.pem": args.ca.certChain.apply(base64),
                 },
             },
-            childOpts,
+            // The previous cluster's `cacerts` passes no data to this one: only the order matters.
+            { ...childOpts, dependsOn: args.cacertsAfter === undefined ? [] : [args.cacertsAfter] },
         );
+        this.cacerts = cacerts;
 
         // `base` is cluster-wide (CRDs, reader service account, default-revision validation) and is
         // rendered into one Pulumi resource per object: each shows in `pulumi preview --diff`, and

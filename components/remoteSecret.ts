@@ -25,6 +25,16 @@ export interface RemoteSecretArgs {
     };
     /** The cluster whose istiod reads the source: the remote secret is stored here. */
     readonly target: RemoteSecretEnd;
+    /**
+     * The reader token's generation: another number makes a new token Secret (another name), which the
+     * remote secret takes in place, and the old token is deleted once nothing refers to it any more.
+     */
+    readonly tokenGeneration: number;
+}
+
+/** The reader token Secret of generation `generation` for `target`: generation 0 keeps the name tokens always had. */
+export function readerTokenName(target: string, generation: number): string {
+    return generation === 0 ? `istio-reader-token-for-${target}` : `istio-reader-token-for-${target}-${generation}`;
 }
 
 /**
@@ -33,6 +43,13 @@ export interface RemoteSecretArgs {
  * server made from it, and that kubeconfig stored in the target as `istio-remote-secret-<source>`,
  * which the target's istiod watches to discover the source's services and endpoints.
  * Each target gets its own token, so one cluster's access can be revoked without touching the others.
+ *
+ * Rotation (another `tokenGeneration`): the token Secret gets a new name, so Pulumi replaces it create
+ * first: the new token exists, the remote secret is updated in place with it (same Secret, same key:
+ * istiod rebuilds the cluster's client when the kubeconfig's hash changes, and from Istio 1.30 keeps the
+ * old registry until the new one has synced), and the engine deletes the replaced token last, after
+ * every other step of the update. Deleting a `kubernetes.io/service-account-token` Secret revokes its
+ * token. The remote secret is never deleted and recreated, which would drop the cluster from istiod.
  */
 export class RemoteSecret extends pulumi.ComponentResource {
     readonly secretName: string;
@@ -50,7 +67,7 @@ export class RemoteSecret extends pulumi.ComponentResource {
             `${name}-reader-token`,
             {
                 metadata: {
-                    name: `istio-reader-token-for-${target.name}`,
+                    name: readerTokenName(target.name, args.tokenGeneration),
                     namespace: source.namespace,
                     annotations: { "kubernetes.io/service-account.name": ISTIO_READER_SERVICE_ACCOUNT },
                 },

@@ -17,12 +17,15 @@ import { images } from "./config/images";
 import { CHART_CREDENTIALS_SECRET_ONLY, istio } from "./config/istio";
 import { DNS1123_LABEL, DNS1123_LABEL_ALLOWED, isObject, section, text } from "./config/keys";
 import { problem } from "./config/problems";
+import { remoteSecrets, tokenRotationNeedsIstio } from "./config/remoteSecrets";
 import { testApp, verificationNeedsTestApp, verify, workloads } from "./config/testApp";
 import { oneVersionWarning } from "./helloworldVersion";
 import { impliedTopology } from "./topology";
 
+export { defaultRenewBeforeHours, MIN_RENEW_BEFORE_HOURS } from "./config/ca";
 export { DEFAULT_IMAGES } from "./config/images";
 export { DEFAULT_ISTIO_VERSION, OFFICIAL_ISTIO_CHART_REPO } from "./config/istio";
+export { READER_TOKEN_ROTATION_SINCE, rotatesReaderTokensInPlace } from "./config/remoteSecrets";
 
 export const CONFIG_NAMESPACE = "istio-multicluster";
 
@@ -47,12 +50,14 @@ export const stackConfigSchema = section({
     clusters,
     istio,
     ca,
+    remoteSecrets,
     testApp,
     verify,
     workloads,
     images,
 })
     .superRefine(...topologyAgreesWithClusters)
+    .superRefine(...tokenRotationNeedsIstio)
     .superRefine(...intermediatesMatchClusters)
     .superRefine(...verificationNeedsTestApp)
     .transform((c) => ({

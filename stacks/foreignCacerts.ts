@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ISTIO_NAMESPACE } from "../components/istioControlPlane";
+import { CA_CERT_NOT_AFTER_ANNOTATION, ISTIO_NAMESPACE } from "../components/istioControlPlane";
 import { kubeconfigConnection } from "../components/kubeconfig";
 import { STACK_ANNOTATION, stackIdentity } from "../components/ownership";
 import { getFromApiServer } from "./apiServerProbe";
@@ -28,11 +28,19 @@ export function foreignWriter(metadata: ObjectMetadata, stack: string): string |
     return managers.length > 0 ? `not this program (field managers: ${managers.join(", ")})` : "not this program";
 }
 
+/** What the clusters' existing `cacerts` say: a problem per one this stack did not write, and when this stack's intermediates expire. */
+export interface InstalledCacerts {
+    readonly problems: string[];
+    /** By cluster: the end of the intermediate in this stack's `cacerts` (its annotation), where it has one. */
+    readonly caCertNotAfter: Readonly<Record<string, string>>;
+}
+
 /**
  * One problem per cluster given by kubeconfig whose `istio-system/cacerts` exists but was not written
  * by this stack. kind clusters are new, and a cluster behind a proxy is not asked (as for reachability).
  */
-export async function foreignCacerts(clusters: StackConfig["clusters"], stack: string, timeoutMs: number): Promise<string[]> {
+export async function foreignCacerts(clusters: StackConfig["clusters"], stack: string, timeoutMs: number): Promise<InstalledCacerts> {
+    const caCertNotAfter: Record<string, string> = {};
     const problems = await Promise.all(
         clusters.map(async ({ name, source }) => {
             if (source.type !== "existing") {
@@ -56,21 +64,27 @@ export async function foreignCacerts(clusters: StackConfig["clusters"], stack: s
             if (answer.status !== 200) {
                 return `${name}: could not look for an existing ${ISTIO_NAMESPACE}/cacerts: HTTP ${answer.status} ${answer.statusMessage}`.trimEnd();
             }
-            const writer = foreignWriter(JSON.parse(answer.body).metadata ?? {}, stack);
+            const metadata: ObjectMetadata = JSON.parse(answer.body).metadata ?? {};
+            const writer = foreignWriter(metadata, stack);
+            const notAfter = metadata.annotations?.[CA_CERT_NOT_AFTER_ANNOTATION];
+            if (writer === undefined && notAfter !== undefined) {
+                caCertNotAfter[name] = notAfter;
+            }
             return writer === undefined ? undefined : `${name}: ${ISTIO_NAMESPACE}/cacerts was written by ${writer}`;
         }),
     );
-    return problems.filter((p): p is string => p !== undefined);
+    return { problems: problems.filter((p): p is string => p !== undefined), caCertNotAfter };
 }
 
 /**
  * Stops the program before any resource is registered when a cluster already has a `cacerts` that this
- * stack did not write: a site's own CA, or another stack's. The program applies `cacerts` with force (so
+ * stack did not write: a site's own CA, or another stack's. Returns, by cluster, when the intermediate in
+ * this stack's own `cacerts` expires (for the warnings of stacks/caExpiry.ts). The program applies `cacerts` with force (so
  * that `pulumi up` repairs an edit), and replacing a CA in use breaks every workload certificate it issued.
  */
-export async function requireNoForeignCacerts(config: StackConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
+export async function requireNoForeignCacerts(config: StackConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<Readonly<Record<string, string>>> {
     const stack = stackIdentity();
-    const problems = await foreignCacerts(config.clusters.filter((c) => !c.gone), stack, timeoutMs);
+    const { problems, caCertNotAfter } = await foreignCacerts(config.clusters.filter((c) => !c.gone), stack, timeoutMs);
     if (problems.length > 0) {
         throw stopProgram(
             `An existing cacerts Secret would be overwritten; stopped before changing anything:\n` +
@@ -80,4 +94,5 @@ export async function requireNoForeignCacerts(config: StackConfig, timeoutMs = P
                 `\n  kubectl annotate secret cacerts -n ${ISTIO_NAMESPACE} ${STACK_ANNOTATION}=${stack}`,
         );
     }
+    return caCertNotAfter;
 }

@@ -29,9 +29,11 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
     const planes = new Map<string, IstioControlPlane>();
     const gateways = new Map<string, EastWestGateway>();
     const exposures = new Map<string, IstiodExposure>();
+    // Each cluster's `cacerts` after the previous one's, in the order the planes are made.
+    let previousCacerts: pulumi.Resource | undefined;
 
-    const controlPlane = ({ name, network }: ClusterPlan, role: ControlPlaneRole) =>
-        new IstioControlPlane(name, {
+    const controlPlane = ({ name, network }: ClusterPlan, role: ControlPlaneRole) => {
+        const plane = new IstioControlPlane(name, {
             provider: clusterNamed(name).provider,
             connection: clusterNamed(name).connection,
             clusterName: name,
@@ -45,7 +47,11 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
             awaitWorkloads,
             keepCrds: config.istio.keepCrds,
             adoptExistingNamespace: config.clusters.find((c) => c.name === name)!.existingIstioNamespace,
+            cacertsAfter: previousCacerts,
         });
+        previousCacerts = plane.cacerts;
+        return plane;
+    };
     const eastWestGateway = ({ name, network, eastWestGateway: gateway }: ClusterPlan, injector: pulumi.Resource[]) =>
         new EastWestGateway(name, {
             provider: clusterNamed(name).provider,
@@ -89,6 +95,7 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
             const secret = new RemoteSecret(`${source}-to-${target}`, {
                 source: { name: source, provider: from.provider, namespace: planes.get(source)!.namespace, apiServer: from.apiServer, istiod: planes.get(source)!.istiod },
                 target: { name: target, provider: to.provider, namespace: planes.get(target)!.namespace },
+                tokenGeneration: config.remoteSecrets.tokenGeneration,
             });
             return [`${source}-to-${target}`, secret] as const;
         }),

@@ -4,6 +4,7 @@ import { CrossClusterCheck, CrossClusterResult } from "../components/crossCluste
 import { MeshTrust } from "../components/meshTrust";
 import { GoneRemoteControlPlane } from "../components/istioControlPlane";
 import { TestApp } from "../components/testApp";
+import { rootWarning, rootWarningHours } from "./caExpiry";
 import { StackConfig } from "./config";
 import { installIstio } from "./istio";
 import { planMesh, Role } from "./topology";
@@ -44,6 +45,16 @@ export function deployMesh(config: StackConfig): MeshOutputs {
         return entry.gone ? [] : [cluster];
     });
     const trust = new MeshTrust("mesh-trust", { ca: config.ca, clusterNames: clusters.map((c) => c.clusterName) });
+    if (config.ca.type === "generated") {
+        // Known in every preview but the first: the program never replaces the root.
+        const hours = rootWarningHours(config.ca);
+        trust.rootNotAfter.apply((notAfter) => {
+            const warning = notAfter === undefined ? undefined : rootWarning(notAfter, hours, false, new Date());
+            if (warning !== undefined) {
+                pulumi.log.warn(warning);
+            }
+        });
+    }
     const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust);
 
     let verification: pulumi.Output<CrossClusterResult[]> | undefined;

@@ -366,7 +366,7 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
     {
         title: "a misspelt top-level key",
         values: { ...VALID, meshID: "mesh1" },
-        problems: ['meshID: got "mesh1"; expected no such key (allowed keys: meshId, trustDomain, topology, clusters, istio, ca, testApp, verify, workloads, images)'],
+        problems: ['meshID: got "mesh1"; expected no such key (allowed keys: meshId, trustDomain, topology, clusters, istio, ca, remoteSecrets, testApp, verify, workloads, images)'],
     },
     {
         title: "a misspelt cluster key",
@@ -399,6 +399,37 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
         values: { ...VALID, ca: { rootCert: PEM_CERT, intermediates: { cluster1: { cert: PEM_CERT, key: PEM_KEY } } } },
         secret: ["ca"],
         problems: ["ca.intermediates.cluster2: missing; expected the {cert, key} of cluster cluster2's intermediate CA"],
+    },
+    {
+        title: "intermediates too short-lived for the minimum renewal window",
+        values: { ...VALID, ca: { validityHours: 48 } },
+        problems: [
+            "ca.validityHours: got 48; expected more than 48: an intermediate is renewed at least 48 hours before it expires, so that it outlives the 24-hour workload certificates it signed before the renewal (with a day's margin)",
+        ],
+    },
+    {
+        title: "a renewal window as long as the intermediates' lifetime",
+        values: { ...VALID, ca: { validityHours: 720, renewBeforeHours: 720 } },
+        problems: [
+            "ca.renewBeforeHours: got 720; expected fewer hours than ca.validityHours (720): an intermediate renewed that early would be renewed at every `pulumi up`",
+        ],
+    },
+    {
+        title: "a renewal window shorter than a workload certificate's lifetime plus a margin",
+        values: { ...VALID, ca: { renewBeforeHours: 24 } },
+        problems: ["ca.renewBeforeHours: got 24; expected a whole number from 48 to 175200"],
+    },
+    {
+        title: "a reader-token rotation on an Istio that mishandles it",
+        values: { ...VALID, istio: { version: "1.30.3" }, remoteSecrets: { tokenGeneration: 1 } },
+        problems: [
+            'remoteSecrets.tokenGeneration: got 1; expected 0 while istio.version is "1.30.3": a rotated token reaches istiod by an update of its remote secret in place, which Istio before 1.30.4 mishandles (1.30.0 to 1.30.3 have rotation bugs; before 1.30 istiod drops the cluster until the new client has synced); upgrade istio.version first',
+        ],
+    },
+    {
+        title: "a reader-token generation that is not a whole number",
+        values: { ...VALID, remoteSecrets: { tokenGeneration: "next" } },
+        problems: ['remoteSecrets.tokenGeneration: got "next"; expected a whole number from 0 to 1000000'],
     },
 ];
 

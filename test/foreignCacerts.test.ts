@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
-import { foreignWriter } from "../stacks/foreignCacerts";
+import * as fs from "node:fs";
+import * as https from "node:https";
+import * as net from "node:net";
+import { after, describe, it } from "node:test";
+import * as yaml from "js-yaml";
+import { foreignCacerts, foreignWriter } from "../stacks/foreignCacerts";
+import { parseStackConfig } from "../stacks/config";
 
 const STACK = "istio-multicluster/dev";
 
@@ -17,5 +22,50 @@ describe("who wrote an existing cacerts", () => {
         const managedFields = [{ manager: "kubectl-create" }, { manager: "kubectl-annotate" }, { manager: "kubectl-create" }];
         assert.equal(foreignWriter({ managedFields }, STACK), "not this program (field managers: kubectl-create, kubectl-annotate)");
         assert.equal(foreignWriter({}, STACK), "not this program");
+    });
+});
+
+describe("the existing cacerts, read before any resource is registered", () => {
+    const TLS = "test/fixtures/tls";
+    const pem = (file: string) => fs.readFileSync(`${TLS}/${file}`);
+    const servers: net.Server[] = [];
+    after(() => Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve)))));
+
+    /** An API server holding a cacerts with `annotations` (404 if undefined); records the Accept header of each GET. */
+    async function apiServer(annotations: Record<string, string> | undefined, accepts: string[]): Promise<string> {
+        const server = https.createServer({ key: pem("server.key"), cert: pem("server.crt") }, (req, res) => {
+            accepts.push(String(req.headers.accept));
+            if (req.url !== "/api/v1/namespaces/istio-system/secrets/cacerts" || annotations === undefined) {
+                res.writeHead(404, { "Content-Type": "application/json" }).end("{}");
+                return;
+            }
+            res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ kind: "PartialObjectMetadata", metadata: { name: "cacerts", annotations } }));
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        servers.push(server);
+        const { port } = server.address() as net.AddressInfo;
+        return yaml.dump({
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name: "c", cluster: { server: `https://127.0.0.1:${port}`, "certificate-authority-data": pem("ca.crt").toString("base64") } }],
+            contexts: [{ name: "ctx", context: { cluster: "c", user: "u" } }],
+            "current-context": "ctx",
+            users: [{ name: "u", user: { token: "t" } }],
+        });
+    }
+
+    it("gives the end of this stack's intermediates from their annotation, and nothing of another's cacerts", async () => {
+        const accepts: string[] = [];
+        const ours = { "istio-multicluster.pulumi.com/stack": STACK, "istio-multicluster.pulumi.com/ca-cert-not-after": "2027-12-01T00:00:00Z" };
+        const theirs = { "istio-multicluster.pulumi.com/stack": "istio-multicluster/prod", "istio-multicluster.pulumi.com/ca-cert-not-after": "2027-01-01T00:00:00Z" };
+        const kubeconfigs = [await apiServer(ours, accepts), await apiServer(theirs, accepts), await apiServer(undefined, accepts)];
+        const { config } = parseStackConfig({
+            meshId: "mesh1",
+            clusters: kubeconfigs.map((kubeconfig, i) => ({ name: `c${i}`, network: "n1", kubeconfig, apiServer: `https://10.0.${i}.1:6443` })),
+        });
+        const { problems, caCertNotAfter } = await foreignCacerts(config.clusters, STACK, 2000);
+        assert.deepEqual(caCertNotAfter, { c0: "2027-12-01T00:00:00Z" });
+        assert.deepEqual(problems, ["c1: istio-system/cacerts was written by the stack istio-multicluster/prod"]);
+        assert.ok(accepts.every((accept) => accept.includes("as=PartialObjectMetadata")), "only metadata is asked for, never the keys");
     });
 });

@@ -8,6 +8,19 @@ const PEM_KEY = /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END (RSA |EC 
 
 const GENERATED_CA = { organization: "Istio multicluster mesh", validityHours: 24 * 365 };
 
+/*
+ * Renewal of the intermediates. Istio issues workload certificates for 24 h (DEFAULT_WORKLOAD_CERT_TTL)
+ * and leaves those issued by the old intermediate in use until they expire, so an intermediate must be
+ * replaced while it still outlives them: at the latest a day's margin before that. By default an
+ * intermediate is renewed in the last third of its lifetime (four months of a year), as certificate
+ * managers do (cert-manager's default renewBefore), which leaves months to notice a failed renewal.
+ */
+/** 24 h of workload certificates signed just before the renewal, plus a day's margin. */
+export const MIN_RENEW_BEFORE_HOURS = 48;
+/** The renewal window of a certificate that lasts `lifetimeHours`: its last third, and no less than MIN_RENEW_BEFORE_HOURS. */
+export const defaultRenewBeforeHours = (lifetimeHours: number) => Math.max(Math.ceil(lifetimeHours / 3), MIN_RENEW_BEFORE_HOURS);
+const RENEW_BEFORE_DEFAULT = `a third of the intermediate's lifetime, at least ${MIN_RENEW_BEFORE_HOURS}`;
+
 export const ca = section({
     // Defaults are applied below, once it is clear that the CA is generated.
     organization: text("a non-empty string")
@@ -15,7 +28,17 @@ export const ca = section({
         .meta({ default: GENERATED_CA.organization, description: "for the generated CA: the certificates' organization" }),
     validityHours: wholeNumber(24, 24 * 365 * 20)
         .optional()
-        .meta({ default: GENERATED_CA.validityHours, description: "for the generated CA: the intermediates' lifetime in hours (the root lasts 10 years)" }),
+        .meta({
+            default: GENERATED_CA.validityHours,
+            description: "for the generated CA: the intermediates' lifetime in hours (the root lasts 10 years); longer than `ca.renewBeforeHours`",
+        }),
+    renewBeforeHours: wholeNumber(MIN_RENEW_BEFORE_HOURS, 24 * 365 * 20)
+        .optional()
+        .meta({
+            "x-default": RENEW_BEFORE_DEFAULT,
+            description:
+                "the renewal window, in hours before an intermediate expires: from then on `pulumi preview` warns, naming the cluster and the days left, and `pulumi up` issues a generated cluster's new intermediate under the same root and updates `cacerts` in place (a supplied one is only warned about); see docs/credentials.md",
+        }),
     rootCert: text("a PEM certificate (the mesh's root CA)", PEM_CERT)
         .optional()
         .meta({ secret: true, "x-default": "generated", description: "bring your own CA instead: the root certificate" }),
@@ -51,15 +74,39 @@ export const ca = section({
             report(ctx, ["intermediates"], problem(undefined, "an object with one {cert, key} entry per cluster"));
         }
     }, onceValid())
+    // A generated intermediate outlives its renewal window: otherwise every `pulumi up` would renew it.
+    .superRefine((c, ctx) => {
+        if (c.rootCert !== undefined || c.intermediates !== undefined) {
+            return;
+        }
+        const validityHours = c.validityHours ?? GENERATED_CA.validityHours;
+        if (c.renewBeforeHours !== undefined && c.renewBeforeHours >= validityHours) {
+            report(
+                ctx,
+                ["renewBeforeHours"],
+                problem(c.renewBeforeHours, `fewer hours than ca.validityHours (${validityHours}): an intermediate renewed that early would be renewed at every \`pulumi up\``),
+            );
+        } else if (c.renewBeforeHours === undefined && defaultRenewBeforeHours(validityHours) >= validityHours) {
+            report(
+                ctx,
+                ["validityHours"],
+                problem(
+                    validityHours,
+                    `more than ${MIN_RENEW_BEFORE_HOURS}: an intermediate is renewed at least ${MIN_RENEW_BEFORE_HOURS} hours before it expires, so that it outlives the 24-hour workload certificates it signed before the renewal (with a day's margin)`,
+                ),
+            );
+        }
+    }, onceValid("validityHours", "renewBeforeHours", "rootCert", "intermediates"))
     .prefault({})
     .meta({ secret: true })
-    .transform(({ rootCert, intermediates, organization, validityHours }) =>
+    .transform(({ rootCert, intermediates, organization, validityHours, renewBeforeHours }) =>
         rootCert !== undefined && intermediates !== undefined
-            ? { type: "provided" as const, rootCert, intermediates }
+            ? { type: "provided" as const, rootCert, intermediates, renewBeforeHours }
             : {
                   type: "generated" as const,
                   organization: organization ?? GENERATED_CA.organization,
                   validityHours: validityHours ?? GENERATED_CA.validityHours,
+                  renewBeforeHours: renewBeforeHours ?? defaultRenewBeforeHours(validityHours ?? GENERATED_CA.validityHours),
               },
     );
 

@@ -16,6 +16,10 @@
 #                     its time; then how its set-up and no-change preview grow with the cluster count.
 #                     $BENCH_PULUMI_ENV (e.g. "PULUMI_SKIP_CHECKPOINTS=true") is set for the program's
 #                     pulumi commands.
+#   credentials:      the program's renewal of the intermediates (their recorded end moved into the
+#                     renewal window of 72-hour intermediates) and its rotation of the reader tokens
+#                     (remoteSecrets.tokenGeneration raised): wall time of each `pulumi up`, median over
+#                     $BENCH_RUNS runs, without istiod (the e2e test times istiod's part).
 #   e2e:              wall time of `npm run test:e2e` cold (empty build caches: what a fresh machine
 #                     pays) and warm (caches kept), and their ratio.
 #   sizes:            size of each binary the e2e toolchain builds (built first if not cached).
@@ -166,6 +170,28 @@ for (const direction of Object.keys(runs[0].firstAnswer)) {
 console.log(`  pulumi up with the traffic check: ${range(runs.map((r) => r.upWithCheck))}`);
 console.log(`  pulumi destroy: ${range(runs.map((r) => r.destroy))}`);
 ' "$E2E_WORK/traffic.jsonl"
+credentials)
+    bench_stack false
+    rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
+    stack_file="$project/Pulumi.bench.yaml"
+    echo "  istio-multicluster:ca: { validityHours: 72 }" >>"$stack_file"
+    renewals=() rotations=() kubeconfigs=()
+    for cluster in "${E2E_CLUSTERS[@]}"; do kubeconfigs+=("$work/$cluster/admin.kubeconfig"); done
+    for ((i = 1; i <= runs; i++)); do
+        p up
+        node build/test/e2e/bench/credentials.js expire "$project" bench 30 "${kubeconfigs[@]}"
+        t0=$(now); p up; t1=$(now)
+        grep -Eq "\+-$n replaced" "$work/last.log" || { cat "$work/last.log" >&2; log "run $i: the renewal replaced no intermediate"; exit 1; }
+        sed -i '/istio-multicluster:remoteSecrets:/d' "$stack_file"
+        echo "  istio-multicluster:remoteSecrets: { tokenGeneration: $i }" >>"$stack_file"
+        t2=$(now); p up; t3=$(now)
+        grep -Eq "\+-$((n * (n - 1))) replaced" "$work/last.log" || { cat "$work/last.log" >&2; log "run $i: the rotation replaced no token"; exit 1; }
+        p destroy
+        renewals+=("$(elapsed "$t0" "$t1")") rotations+=("$(elapsed "$t2" "$t3")")
+        log "run $i: renewal ${renewals[-1]} s, rotation ${rotations[-1]} s"
+    done
+    printf 'renewal of %d intermediates (pulumi up): median %.1f s over %d runs (%s)\n' "$n" "$(printf '%s\n' "${renewals[@]}" | median)" "$runs" "${renewals[*]}"
+    printf 'rotation of %d reader tokens (pulumi up): median %.1f s over %d runs (%s)\n' "$((n * (n - 1)))" "$(printf '%s\n' "${rotations[@]}" | median)" "$runs" "${rotations[*]}"
     ;;
 compare)
     rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
@@ -199,7 +225,7 @@ sizes)
     done
     ;;
 *)
-    echo "usage: npm run bench [-- updown|sync|compare|e2e|sizes]" >&2
+    echo "usage: npm run bench [-- updown|sync|credentials|compare|e2e|sizes]" >&2
     exit 2
     ;;
 esac

@@ -24,6 +24,8 @@ const ISTIO_NAMESPACE = "istio-system";
  */
 export class LocalIstiod {
     private process?: ChildProcess;
+    /** The Secret volumes of the pod, which the kubelet keeps up to date with their Secrets. */
+    private secretVolumes: { secretName: string; mountPath: string }[] = [];
 
     constructor(
         readonly cluster: string,
@@ -52,6 +54,7 @@ export class LocalIstiod {
         const podName = `istiod-local-${this.cluster}`;
         fs.rmSync(this.root, { recursive: true, force: true });
         fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+        this.secretVolumes = [];
 
         const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
         const token = this.createToken(pod.serviceAccountName);
@@ -124,8 +127,40 @@ export class LocalIstiod {
         throw new Error(`istiod env ${variable.name}: ${JSON.stringify(variable.valueFrom)} is not handled by the harness`);
     }
 
+    /** The process's ID while it runs: the same ID before and after something means it was not restarted. */
+    get pid(): number | undefined {
+        const child = this.process;
+        return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    }
+
+    /**
+     * What the kubelet does for a running pod whose Secret changed (within its sync period; here at once):
+     * writes the new files of each Secret volume and swaps them in, each by an atomic rename, as the
+     * kubelet swaps its `..data` link. `only`: just these Secrets. Returns the Secrets whose files changed.
+     */
+    syncSecretVolumes(only?: readonly string[]): string[] {
+        const changed: string[] = [];
+        for (const { secretName, mountPath } of this.secretVolumes.filter((v) => only === undefined || only.includes(v.secretName))) {
+            const secret = this.getOptional(["secret", secretName, "-n", ISTIO_NAMESPACE]);
+            const files = Object.entries<string>(secret?.data ?? {})
+                .map(([key, value]) => ({ file: path.join(this.root, mountPath, key), content: Buffer.from(value, "base64") }))
+                .filter(({ file, content }) => !fs.existsSync(file) || !fs.readFileSync(file).equals(content));
+            for (const { file, content } of files) {
+                fs.writeFileSync(`${file}.new`, content, { mode: 0o600 });
+            }
+            for (const { file } of files) {
+                fs.renameSync(`${file}.new`, file);
+            }
+            if (files.length > 0) {
+                changed.push(secretName);
+            }
+        }
+        return changed;
+    }
+
     private materializeVolume(volume: any, mountPath: string, serviceAccount: string): void {
         if (volume.secret) {
+            this.secretVolumes.push({ secretName: volume.secret.secretName, mountPath });
             const secret = this.getOptional(["secret", volume.secret.secretName, "-n", ISTIO_NAMESPACE]);
             for (const [key, value] of Object.entries<string>(secret?.data ?? {})) {
                 this.writeFile(path.join(mountPath, key), Buffer.from(value, "base64"));

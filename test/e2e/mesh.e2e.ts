@@ -10,7 +10,8 @@ import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { admin, apiServer, CLUSTERS, inHarness, projectDir, stackConfig, work } from "./e2eStack";
 import { allObjects, getJson, isGone, kubectl, mustKubectl, mustRun, run, waitFor } from "./kube";
-import { LocalMesh } from "./localMesh";
+import { LocalIstiod } from "./localIstiod";
+import { LocalMesh, logTail } from "./localMesh";
 import { ProjectStack } from "./projectStack";
 
 const READER = "system:serviceaccount:istio-system:istio-reader-service-account";
@@ -56,6 +57,93 @@ function assertCacertsChainTo(rootCert: string): void {
     }
 }
 
+/**
+ * The test stack's own settings on top of the shared config: intermediates of 72 hours, so that their
+ * renewal window (the 48-hour minimum) is reached by moving their recorded end 42 hours closer; the
+ * reader-token rotation adds its generation here, which every later config keeps.
+ */
+const settings: Record<string, unknown> = { ca: { validityHours: 72 } };
+const meshConfig = (meshId: string) => ({ ...stackConfig(meshId), ...settings });
+
+/**
+ * Samples every istiod every 200 ms until stopped: its `/debug/clusterz` (what `istioctl remote-clusters`
+ * shows) and the other cluster's helloworld endpoints in its `/debug/endpointShardz` (what it serves).
+ * A gap is a sample in which an istiod did not answer, did not list the other cluster or held none of
+ * its endpoints. `syncing` counts the samples in which it listed the other cluster as not yet synced:
+ * what istiod shows while a new client for an updated remote secret syncs and it keeps serving the
+ * previous one (Istio 1.30 and later, pkg/kube/multicluster/clusterstore.go: Swap).
+ */
+function sampleClusterz(istiods: readonly LocalIstiod[]): { stop: () => Promise<{ samples: number; gaps: string[]; syncing: string[] }> } {
+    let running = true;
+    let samples = 0;
+    const gaps: string[] = [];
+    const syncing: string[] = [];
+    const loop = (async () => {
+        while (running) {
+            const started = performance.now();
+            await Promise.all(
+                istiods.map(async (istiod) => {
+                    const at = new Date().toISOString();
+                    try {
+                        const [clusters, shards]: [any[], any] = await Promise.all([istiod.debug("clusterz"), istiod.debug("endpointShardz")]);
+                        for (const other of CLUSTERS.filter((c) => c !== istiod.cluster)) {
+                            const status = clusters.find((c) => c.id === other)?.syncStatus;
+                            if (status === undefined) {
+                                gaps.push(`${at} ${istiod.cluster}: ${other} not listed`);
+                            } else if (status !== "synced") {
+                                syncing.push(`${at} ${istiod.cluster}: ${other} ${status}`);
+                            }
+                            const held = Object.entries<any[]>(shards[HELLOWORLD]?.sample?.Shards ?? {}).find(([key]) => key.endsWith(`/${other}`))?.[1] ?? [];
+                            if (held.length === 0) {
+                                gaps.push(`${at} ${istiod.cluster}: no ${other} endpoints of ${HELLOWORLD}`);
+                            }
+                        }
+                    } catch (err) {
+                        gaps.push(`${at} ${istiod.cluster}: ${(err as Error).message}`);
+                    }
+                }),
+            );
+            samples++;
+            await new Promise((resolve) => setTimeout(resolve, Math.max(0, 200 - (performance.now() - started))));
+        }
+    })();
+    return {
+        stop: async () => {
+            running = false;
+            await loop;
+            return { samples, gaps, syncing };
+        },
+    };
+}
+
+/** Does for the istiods what the kubelet does for their pods' `cacerts` volume, every second until stopped. */
+function syncVolumes(istiods: readonly LocalIstiod[]): { stop: () => void; synced: Map<string, number> } {
+    const synced = new Map<string, number>();
+    const timer = setInterval(() => {
+        for (const istiod of istiods) {
+            for (const secret of istiod.syncSecretVolumes(["cacerts"])) {
+                synced.set(`${istiod.cluster}/${secret}`, Date.now());
+            }
+        }
+    }, 1000);
+    return { stop: () => clearInterval(timer), synced };
+}
+
+/** The changes of an update, whatever else the engine counts beside them (same, create-replacement, ...): none other. */
+function assertChanges(changes: Record<string, number> | undefined, expected: Record<string, number>): void {
+    for (const [op, count] of Object.entries(changes ?? {})) {
+        if (["create", "delete", "update", "replace"].includes(op)) {
+            assert.equal(count, expected[op] ?? 0, `${op}: ${JSON.stringify(changes)}`);
+        }
+    }
+    for (const [op, count] of Object.entries(expected)) {
+        assert.equal(changes?.[op], count, `${op}: ${JSON.stringify(changes)}`);
+    }
+}
+
+/** RFC 3339 without fractions, as the tls provider writes `validityEndTime`. */
+const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
 /** 40 characters of the base64 encoding of `secret` at each of the three byte alignments it can have inside a larger value. */
 function base64Forms(secret: string): string[] {
     return [0, 1, 2].map((offset) => Buffer.concat([Buffer.alloc(offset), Buffer.from(secret)]).toString("base64").slice(4, 44));
@@ -81,7 +169,7 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
             beforeUp[cluster] = allObjects(admin(cluster));
         }
         project = await ProjectStack.create("e2e", projectDir);
-        project.writeConfig(stackConfig("mesh1"));
+        project.writeConfig(meshConfig("mesh1"));
     });
 
     after(async () => {
@@ -323,10 +411,161 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
                 return clusters.some((c) => c.id === "cluster2" && c.syncStatus === "synced");
             });
         });
+
+        it("renews intermediates in their window with a plain pulumi up: in place, one cluster at a time, each istiod takes its new one without a restart, the root and the peers stay", async () => {
+            // As if 42 of the intermediates' 72 hours had passed: their recorded end moves to 30 hours from
+            // now, inside the 48-hour window, where the tls provider decides by (the state) and where the
+            // preview warns by (the annotation on cacerts). Nothing else is touched.
+            const soon = rfc3339(Date.now() + 30 * 3_600_000);
+            const exported = JSON.parse(project.exportState());
+            const certs = exported.deployment.resources.filter((r: any) => r.type === "tls:index/locallySignedCert:LocallySignedCert");
+            assert.equal(certs.length, 2);
+            for (const cert of certs) {
+                assert.equal(cert.outputs.earlyRenewalHours, 48);
+                cert.outputs.validityEndTime = soon;
+            }
+            project.importState(JSON.stringify(exported));
+            const before: Record<string, any> = {};
+            for (const cluster of CLUSTERS) {
+                mustKubectl(admin(cluster), ["annotate", "--overwrite", "secret", "cacerts", "-n", "istio-system", `istio-multicluster.pulumi.com/ca-cert-not-after=${soon}`]);
+                before[cluster] = getJson(admin(cluster), ["secret", "cacerts", "-n", "istio-system"]).data;
+            }
+
+            // The Automation API's stdout leaves out the diagnostics; the engine's events carry them.
+            const warnings: string[] = [];
+            const preview = await project.stack.preview({
+                diff: true,
+                onEvent: (event: any) => {
+                    if (event.diagnosticEvent?.severity === "warning") {
+                        warnings.push(event.diagnosticEvent.message);
+                    }
+                },
+            });
+            for (const cluster of CLUSTERS) {
+                const warning = new RegExp(
+                    `cluster ${cluster}: its intermediate CA \\(mesh-trust-${cluster}-ca-cert, in istio-system/cacerts\\) expires on ${soon}, in 1\\.[23] days, within its renewal window`,
+                );
+                assert.ok(warnings.some((w) => warning.test(w)), `no warning of ${cluster}'s intermediate among: ${JSON.stringify(warnings)}`);
+            }
+            assert.deepEqual(Object.fromEntries(Object.entries(preview.changeSummary).filter(([op]) => op !== "same")), { replace: 2, update: 2 });
+
+            const pids = istiods.map((istiod) => istiod.pid);
+            const sampler = sampleClusterz(istiods);
+            const kubelet = syncVolumes(istiods);
+            const events: { at: number; urn: string; kind: string }[] = [];
+            const started = Date.now();
+            let up;
+            try {
+                up = await project.stack.up({
+                    onEvent: (event: any) => {
+                        for (const kind of ["resourcePreEvent", "resOutputsEvent"]) {
+                            const metadata = event[kind]?.metadata;
+                            // Not the refresh before the update.
+                            if (metadata !== undefined && metadata.op === "update") {
+                                events.push({ at: Date.now(), urn: metadata.urn, kind });
+                            }
+                        }
+                    },
+                });
+            } finally {
+                // The new intermediates' files reach istiod within a second of their Secret's update.
+                await new Promise((resolve) => setTimeout(resolve, 2000));
+                kubelet.stop();
+            }
+            const upSeconds = (Date.now() - started) / 1000;
+            assertChanges(up.summary.resourceChanges, { replace: 2, update: 2 });
+
+            // One cluster at a time: cluster2's cacerts starts only once cluster1's is done.
+            const at = (cluster: string, kind: string) => events.find((e) => e.urn.endsWith(`::${cluster}-cacerts`) && e.kind === kind)!.at;
+            assert.ok(at("cluster2", "resourcePreEvent") >= at("cluster1", "resOutputsEvent"), JSON.stringify(events.filter((e) => e.urn.endsWith("-cacerts"))));
+
+            const pickedUp: Record<string, number> = {};
+            for (const [i, istiod] of istiods.entries()) {
+                const cluster = istiod.cluster;
+                await waitFor(`${cluster} istiod takes the new intermediate`, 30, () =>
+                    fs.readFileSync(istiod.logFile, "utf8").includes("Istiod has detected the newly added intermediate CA and updated its key and certs accordingly") || undefined,
+                () => logTail(istiod));
+                pickedUp[cluster] = (kubelet.synced.get(`${cluster}/cacerts`) ?? NaN) - started;
+                assert.equal(istiod.pid, pids[i], `${cluster}: istiod was not restarted`);
+                assert.doesNotMatch(fs.readFileSync(istiod.logFile, "utf8"), /Multi root is disabled|Failed to update new Plug-in CA certs/);
+                const after = getJson(admin(cluster), ["secret", "cacerts", "-n", "istio-system"]).data;
+                assert.notEqual(after["ca-cert.pem"], before[cluster]["ca-cert.pem"], `${cluster}: a new intermediate`);
+                assert.equal(after["root-cert.pem"], before[cluster]["root-cert.pem"], `${cluster}: root-cert.pem byte for byte`);
+                const served = getJson(admin(cluster), ["configmap", "istio-ca-root-cert", "-n", "sample"]).data["root-cert.pem"];
+                assert.equal(served.trimEnd(), rootCert.trimEnd(), `${cluster}: the root istiod serves is unchanged`);
+                const notAfter = Date.parse(mustRun("openssl", ["x509", "-noout", "-enddate"], Buffer.from(after["ca-cert.pem"], "base64").toString()).stdout.replace("notAfter=", ""));
+                assert.ok(Math.abs(notAfter - (started + 72 * 3_600_000)) < 10 * 60_000, `${cluster}: the new intermediate lasts 72 hours from now`);
+            }
+            assertCacertsChainTo(rootCert);
+            await mesh.waitAllSynced(30);
+            const { samples, gaps, syncing } = await sampler.stop();
+            assert.ok(samples >= 5, `${samples} samples`);
+            assert.deepEqual(gaps, [], "every istiod listed its peer and held its endpoints in every sample during the renewal");
+            assert.deepEqual(syncing, [], "every istiod reported its peer synced in every sample during the renewal");
+            console.log(`# renewal: pulumi up ${upSeconds.toFixed(1)} s; cacerts files swapped at ${JSON.stringify(pickedUp)} ms after the start; ${samples} samples, peers synced in each`);
+            await project.stack.preview({ expectNoChanges: true });
+        });
+
+        it("rotates every reader token on request: new token, remote secret updated in place, old token deleted and refused, the peers stay synced", async () => {
+            const oldTokens: Record<string, string> = {};
+            for (const [i, cluster] of CLUSTERS.entries()) {
+                const token = getJson(admin(cluster), ["secret", `istio-reader-token-for-${CLUSTERS[1 - i]}`, "-n", "istio-system"]).data.token;
+                oldTokens[cluster] = Buffer.from(token, "base64").toString();
+            }
+            const uids = CLUSTERS.map((cluster, i) => getJson(admin(cluster), ["secret", `istio-remote-secret-${CLUSTERS[1 - i]}`, "-n", "istio-system"]).metadata.uid);
+            settings.remoteSecrets = { tokenGeneration: 1 };
+            project.writeConfig(meshConfig("mesh1"));
+            const preview = await project.stack.preview();
+            assert.deepEqual(Object.fromEntries(Object.entries(preview.changeSummary).filter(([op]) => op !== "same")), { replace: 2, update: 2 });
+
+            const sampler = sampleClusterz(istiods);
+            const started = Date.now();
+            const up = await project.stack.up();
+            const upSeconds = (Date.now() - started) / 1000;
+            assertChanges(up.summary.resourceChanges, { replace: 2, update: 2 });
+
+            for (const [i, cluster] of CLUSTERS.entries()) {
+                const target = CLUSTERS[1 - i];
+                assert.ok(isGone(admin(cluster), ["secret", `istio-reader-token-for-${target}`, "-n", "istio-system"]), `${cluster}: the old token Secret is deleted`);
+                const token = Buffer.from(getJson(admin(cluster), ["secret", `istio-reader-token-for-${target}-1`, "-n", "istio-system"]).data.token, "base64").toString();
+                const remote = getJson(admin(target), ["secret", `istio-remote-secret-${cluster}`, "-n", "istio-system"]);
+                assert.equal(remote.metadata.uid, uids[1 - i], `${target}: the remote secret was updated in place, not recreated`);
+                const kubeconfig = yaml.load(Buffer.from(remote.data[cluster], "base64").toString()) as any;
+                assert.equal(kubeconfig.users[0].user.token, token, `${target}: the remote secret holds the new token`);
+                assert.notEqual(token, oldTokens[cluster]);
+
+                // The old token, against the API server it was issued by: refused.
+                const stale = path.join(work, `stale-${cluster}.kubeconfig`);
+                fs.writeFileSync(stale, yaml.dump({ ...kubeconfig, users: [{ ...kubeconfig.users[0], user: { token: oldTokens[cluster] } }] }), { mode: 0o600 });
+                await waitFor(`${cluster} refuses the old reader token`, 30, () => {
+                    const whoami = kubectl(stale, ["auth", "whoami"]);
+                    return whoami.status !== 0 && /Unauthorized/i.test(whoami.stderr) ? true : undefined;
+                });
+                fs.writeFileSync(stale.replace("stale-", "fresh-"), yaml.dump(kubeconfig), { mode: 0o600 });
+                assert.equal(JSON.parse(mustKubectl(stale.replace("stale-", "fresh-"), ["auth", "whoami", "-o", "json"])).status.userInfo.username, READER);
+                fs.rmSync(stale);
+                fs.rmSync(stale.replace("stale-", "fresh-"));
+            }
+            await mesh.waitAllSynced(30);
+            // A little longer than the sampling so far, for a client that would fail only once the old token is revoked.
+            await new Promise((resolve) => setTimeout(resolve, 3000));
+            const { samples, gaps, syncing } = await sampler.stop();
+            assert.ok(samples >= 5, `${samples} samples`);
+            assert.deepEqual(gaps, [], "every istiod listed its peer and held its endpoints in every sample during the rotation");
+            for (const istiod of istiods) {
+                const clusters: any[] = await istiod.debug("clusterz");
+                assert.equal(clusters.find((c) => c.id !== istiod.cluster && c.id !== undefined)?.syncStatus, "synced");
+            }
+            console.log(
+                `# reader-token rotation: pulumi up ${upSeconds.toFixed(1)} s; ${samples} samples, peers listed with endpoints in each; ` +
+                `${syncing.length} samples with the new client still syncing (${syncing.slice(0, 4).join("; ")})`,
+            );
+            await project.stack.preview({ expectNoChanges: true });
+        });
     });
 
     it("previews and applies a mesh ID change as in-place updates of istiod's ConfigMaps only", async () => {
-        project.writeConfig(stackConfig("mesh2"));
+        project.writeConfig(meshConfig("mesh2"));
         const preview = await project.stack.preview({ diff: true });
         assert.match(preview.stdout, /meshID\s*:\s*"mesh1" => "mesh2"/);
         assert.deepEqual(

@@ -27,6 +27,17 @@ export class ProjectStack {
         return mustRun("pulumi", ["stack", "export", "--stack", this.stack.name, "--cwd", this.projectDir]).stdout;
     }
 
+    /** `pulumi stack import` of a state as `exportState` gives it (secrets stay encrypted). */
+    importState(state: string): void {
+        const file = path.join(this.projectDir, `.import-${this.stack.name}.json`);
+        fs.writeFileSync(file, state, { mode: 0o600 });
+        try {
+            mustRun("pulumi", ["stack", "import", "--stack", this.stack.name, "--cwd", this.projectDir, "--file", file]);
+        } finally {
+            fs.rmSync(file, { force: true });
+        }
+    }
+
     static async create(name: string, projectDir: string): Promise<ProjectStack> {
         const workspace = await LocalWorkspace.create({ workDir: projectDir });
         const stack = await Stack.create(name, workspace);

@@ -14,6 +14,9 @@ export function clusterOfProvider(provider: string | undefined): string | undefi
     return provider?.match(/::([^:]+?)-k8s(-served-by-[^:]+)?::/)?.[1];
 }
 
+/** When the fake tls provider's root and intermediates expire (years away, as the real ones are when new). */
+export const FAKE_ROOT_NOT_AFTER = "2036-12-01T00:00:00Z";
+export const FAKE_INTERMEDIATE_NOT_AFTER = "2027-12-01T00:00:00Z";
 export const fakeToken = (cluster: string, secretName: string) => `token-of-${cluster}-${secretName}`;
 export const fakeClusterCa = (cluster: string) => `-----BEGIN CERTIFICATE-----\nCA of ${cluster}\n-----END CERTIFICATE-----\n`;
 export const fakeNodeAddress = (cluster: string) => `172.18.0.${cluster.length + cluster.charCodeAt(cluster.length - 1) % 50}`;
@@ -79,9 +82,9 @@ export function fakeState(args: pulumi.runtime.MockResourceArgs): Record<string,
         case "tls:index/certRequest:CertRequest":
             return { certRequestPem: pem("CERTIFICATE REQUEST", name) };
         case "tls:index/selfSignedCert:SelfSignedCert":
-            return { certPem: pem("CERTIFICATE", `${name} self-signed with ${inputs.privateKeyPem.split("\n")[1]}`) };
+            return { certPem: pem("CERTIFICATE", `${name} self-signed with ${inputs.privateKeyPem.split("\n")[1]}`), validityEndTime: FAKE_ROOT_NOT_AFTER };
         case "tls:index/locallySignedCert:LocallySignedCert":
-            return { certPem: pem("CERTIFICATE", `${name} issued by ${inputs.caCertPem.split("\n")[1]}`) };
+            return { certPem: pem("CERTIFICATE", `${name} issued by ${inputs.caCertPem.split("\n")[1]}`), validityEndTime: FAKE_INTERMEDIATE_NOT_AFTER };
         case "kubernetes:helm.sh/v4:Chart":
             if (inputs.values?.service) {
                 gatewayServices.set(`${clusterOfProvider(args.provider)}/${inputs.namespace}/${inputs.name}`, inputs.values.service);

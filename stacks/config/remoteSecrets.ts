@@ -1,0 +1,54 @@
+/** The `remoteSecrets` section: the reader tokens' generation, and the Istio versions that can rotate them. */
+import { z } from "zod";
+import { onceValid, Rule, section, wholeNumber } from "./keys";
+import { problem, report } from "./problems";
+
+/**
+ * Rotating a reader token updates each remote secret in place (same Secret, same key). istiod rebuilds
+ * the remote cluster's client when the kubeconfig's hash changes; from 1.30 it keeps serving the old
+ * registry until the new one has synced, and 1.30.0 to 1.30.3 have rotation bugs fixed in 1.30.4.
+ */
+export const READER_TOKEN_ROTATION_SINCE = "1.30.4";
+
+/**
+ * Whether the Istio of `version` (a valid istio.version) updates a remote secret in place without losing
+ * the cluster. `1.0.0` is what Istio's charts built from source carry (its release tooling writes the
+ * real version at release time; the Istio 1.0 release had no `base`/`istiod` charts, which this program
+ * needs), so it is taken as a development build of the newest Istio. A prerelease of a version counts as
+ * older than that version, as in semver.
+ */
+export function rotatesReaderTokensInPlace(version: string): boolean {
+    const [core, prerelease] = version.split(/-(.*)/s);
+    const [major, minor, patch] = core.split(".").map(Number);
+    if (major === 1 && minor === 0 && patch === 0) {
+        return true;
+    }
+    const [minMajor, minMinor, minPatch] = READER_TOKEN_ROTATION_SINCE.split(".").map(Number);
+    const order = major - minMajor || minor - minMinor || patch - minPatch;
+    return order > 0 || (order === 0 && prerelease === undefined);
+}
+
+export const remoteSecrets = section({
+    tokenGeneration: wholeNumber(0, 1_000_000)
+        .default(0)
+        .meta({
+            description: `the reader tokens' generation: raising it rotates every remote secret's token (a new \`istio-reader-token-for-<cluster>-<generation>\` token Secret, each remote secret updated in place, the old token deleted and so revoked at the end of \`pulumi up\`); needs istio.version ${READER_TOKEN_ROTATION_SINCE} or later; see docs/credentials.md`,
+        }),
+}).prefault({});
+
+/** A rotated token reaches istiod by an in-place update of its remote secret, which older Istio mishandles. */
+export const tokenRotationNeedsIstio: Rule<{ istio: { version: string }; remoteSecrets: z.output<typeof remoteSecrets> }> = [
+    ({ istio, remoteSecrets }, ctx) => {
+        if (remoteSecrets.tokenGeneration !== 0 && !rotatesReaderTokensInPlace(istio.version)) {
+            report(
+                ctx,
+                ["remoteSecrets", "tokenGeneration"],
+                problem(
+                    remoteSecrets.tokenGeneration,
+                    `0 while istio.version is ${JSON.stringify(istio.version)}: a rotated token reaches istiod by an update of its remote secret in place, which Istio before ${READER_TOKEN_ROTATION_SINCE} mishandles (1.30.0 to 1.30.3 have rotation bugs; before 1.30 istiod drops the cluster until the new client has synced); upgrade istio.version first`,
+                ),
+            );
+        }
+    },
+    onceValid("istio", "remoteSecrets"),
+];
