@@ -30,7 +30,12 @@ function asProgramConfig(config: Record<string, unknown>): Record<string, unknow
     return { ...raw, clusters };
 }
 
-const topologyOf = (config: Record<string, unknown>) => parseStackConfig(asProgramConfig(config)).config.topology;
+/** The topology the program makes of an example; an example a user copies must draw no warning. */
+const topologyOf = (config: Record<string, unknown>) => {
+    const { config: parsed, warnings } = parseStackConfig(asProgramConfig(config));
+    assert.deepEqual(warnings, [], `warnings for ${JSON.stringify(config)}`);
+    return parsed.topology;
+};
 
 describe("the example stack configs of the docs", () => {
     it("docs/topologies.md: valid, one per topology as the text says", () => {
