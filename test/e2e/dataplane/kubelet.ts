@@ -135,8 +135,9 @@ export class Kubelet extends HollowKubelet {
         const uid = pod.metadata.uid;
         this.starting.add(uid);
         const podIp = `${this.podIpRange}.${++this.next}`;
-        const netns = this.network.addPod([podIp, ...this.loadBalancerAddresses(pod)]);
-        this.writeHostsFile(netns, pod, podIp);
+        const services: any[] = getJson(this.kubeconfig, ["services", "--all-namespaces"]).items;
+        const netns = this.network.addPod([podIp, ...loadBalancerAddresses(services, pod)]);
+        this.writeHostsFile(netns, pod, podIp, services);
         const files = new PodFiles(this.kubeconfig, pod, path.join(this.work, "pods", `${this.nodeName}-${pod.metadata.name}`));
         const running = new RunningPod(pod, podIp, this.nodeIp, netns, files, this.runtime);
         this.patchStatus(["pod", pod.metadata.name, "-n", pod.metadata.namespace], {
@@ -191,23 +192,13 @@ export class Kubelet extends HollowKubelet {
         kubectl(this.kubeconfig, ["delete", "pod", pod.metadata.name, "-n", pod.metadata.namespace, "--grace-period=0", "--force", "--wait=false"]);
     }
 
-    /** The ingress addresses of the LoadBalancer Services in the pod's namespace that select it. */
-    private loadBalancerAddresses(pod: any): string[] {
-        const services: any[] = getJson(this.kubeconfig, ["services", "-n", pod.metadata.namespace]).items;
-        const labels = pod.metadata.labels ?? {};
-        return services
-            .filter((s) => s.spec.type === "LoadBalancer" && s.spec.selector && Object.entries(s.spec.selector).every(([k, v]) => labels[k] === v))
-            .flatMap((s) => (s.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip));
-    }
-
     /**
      * The pod's /etc/hosts (`ip netns exec` mounts /etc/netns/<namespace>/hosts over it), standing in
      * for cluster DNS: each Service's names at its cluster IP, which the sidecar's iptables rules send
      * into Envoy. istiod's Service names its endpoint instead: the proxy's own connection to istiod is
      * not captured, and no kube-proxy routes cluster IPs here.
      */
-    private writeHostsFile(netns: string, pod: any, podIp: string): void {
-        const services: any[] = getJson(this.kubeconfig, ["services", "--all-namespaces"]).items;
+    private writeHostsFile(netns: string, pod: any, podIp: string, services: any[]): void {
         const lines = ["127.0.0.1 localhost", `${podIp} ${pod.metadata.name}`];
         for (const service of services) {
             const { name, namespace } = service.metadata;
@@ -235,4 +226,13 @@ export class Kubelet extends HollowKubelet {
 
 function isIstiod(pod: any): boolean {
     return pod.metadata.namespace === "istio-system" && pod.metadata.name.startsWith("istiod-");
+}
+
+/** The ingress addresses of the LoadBalancer Services (of `services`) in the pod's namespace that select it. */
+function loadBalancerAddresses(services: any[], pod: any): string[] {
+    const labels = pod.metadata.labels ?? {};
+    return services
+        .filter((s) => s.metadata.namespace === pod.metadata.namespace && s.spec.type === "LoadBalancer" && s.spec.selector)
+        .filter((s) => Object.entries(s.spec.selector).every(([k, v]) => labels[k] === v))
+        .flatMap((s) => (s.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip));
 }
