@@ -128,3 +128,26 @@ export function renderingDigest(chart: IstioChart, version: string, values: pulu
 function canonicalJson(value: unknown): string {
     return JSON.stringify(value, (_, v) => (isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
 }
+
+const DEPENDS_ON = "config.kubernetes.io/depends-on";
+
+/**
+ * `istiod` values that make the engine create the sidecar injector's ConfigMap before istiod's
+ * Deployment. istiod looks for that ConfigMap once, when it starts, and without it never serves
+ * injection nor patches the webhook's `caBundle` (its log: "Skipping sidecar injector, template not
+ * found"), so every pod of an injected namespace is refused until istiod restarts. Helm creates
+ * ConfigMaps before Deployments; a v4 Chart creates its objects in parallel unless an object names
+ * another in the `config.kubernetes.io/depends-on` annotation. `values` are the chart's values as
+ * merged; nothing is added where the chart renders no such ConfigMap (a remote, or it is omitted).
+ */
+export function injectorBeforeIstiodValues(values: Values, namespace: string): Values {
+    const global = (values.global ?? {}) as Values;
+    const istiodRemote = (values.istiodRemote ?? {}) as Values;
+    if (values.profile === "remote" || istiodRemote.enabled === true || global.omitSidecarInjectorConfigMap === true) {
+        return {};
+    }
+    const revision = typeof values.revision === "string" && values.revision !== "" ? `-${values.revision}` : "";
+    const injector = `/namespaces/${namespace}/ConfigMap/istio-sidecar-injector${revision}`;
+    const own = ((values.deploymentAnnotations ?? {}) as Values)[DEPENDS_ON];
+    return { deploymentAnnotations: { [DEPENDS_ON]: typeof own === "string" && own !== "" ? `${own},${injector}` : injector } };
+}

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./chartTransforms";
 import { ClusterConnection, clusterProvider } from "./cluster";
-import { baseRoleValues, chartLocation, ControlPlaneRole, IstioCharts, istiodRoleValues, mergeValues, renderingDigest } from "./helmValues";
+import { baseRoleValues, chartLocation, ControlPlaneRole, injectorBeforeIstiodValues, IstioCharts, istiodRoleValues, mergeValues, renderingDigest } from "./helmValues";
 import { ClusterCaBundle } from "./meshTrust";
 import { REPAIR_EDITS_ON_UP, STACK_ANNOTATION, stackIdentity } from "./ownership";
 
@@ -137,7 +137,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         // the next run (see Cluster). istiod patches its validator (leaveWebhooksToIstiod) and the sidecar
         // injector's `caBundle`; the chart renders no `caBundle`, so Pulumi neither applies nor diffs it.
         // istiod reads `cacerts` only when it starts, so it must exist first (no data flows between them).
-        const istiodValues = mergeValues(
+        const requestedIstiodValues = mergeValues(
             mergeValues(
                 {
                     global: {
@@ -152,6 +152,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             ),
             istio.values.istiod,
         );
+        const istiodValues = mergeValues(requestedIstiodValues, injectorBeforeIstiodValues(requestedIstiodValues, ISTIO_NAMESPACE));
         // A remote's istiod objects (its injector and the `istiod` Service) point at its primary's exposure,
         // so `pulumi destroy` must delete them first. A v4 Chart's objects do not take on the chart's
         // dependencies, but every resource depends on its provider: on a remote the chart gets a provider

@@ -234,6 +234,8 @@ for (const scenario of SCENARIOS) {
                 assert.equal(istiod.inputs.values.global.network, scenario.networks[primary]);
                 assert.equal(istiod.inputs.values.global.externalIstiod, servingPrimaries.includes(primary) ? true : undefined, primary);
                 assert.equal(istiod.inputs.values.global.remotePilotAddress, undefined);
+                // istiod looks for its injector's ConfigMap once, at start: the engine must create it first.
+                assert.equal(istiod.inputs.values.deploymentAnnotations["config.kubernetes.io/depends-on"], "/namespaces/istio-system/ConfigMap/istio-sidecar-injector");
                 assert.equal(byName(resources, `${primary}-istio-base`).inputs.values.profile, undefined);
                 assert.equal(byName(resources, `${primary}-istio-system`).inputs.metadata.annotations, undefined);
             }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { baseRoleValues, istiodRoleValues, mergeValues } from "../components/helmValues";
+import { baseRoleValues, injectorBeforeIstiodValues, istiodRoleValues, mergeValues } from "../components/helmValues";
 
 describe("chart values by control-plane role (Istio's primary-remote guides, Helm tabs)", () => {
     it("leave a primary without remotes as the multi-primary guides install it", () => {
@@ -34,5 +34,18 @@ describe("chart values by control-plane role (Istio's primary-remote guides, Hel
             global: { meshID: "mesh1", network: "network2", remotePilotAddress: "203.0.113.7", configCluster: true, logAsJson: true },
             istiodRemote: { injectionPath: "/inject/cluster/cluster2/net/network2" },
         });
+    });
+
+    it("order istiod's Deployment after the sidecar injector's ConfigMap of its revision, where the chart renders one", () => {
+        const dependsOn = (values: Record<string, unknown>) =>
+            (injectorBeforeIstiodValues(values, "istio-system").deploymentAnnotations as Record<string, string> | undefined)?.["config.kubernetes.io/depends-on"];
+        assert.equal(dependsOn({}), "/namespaces/istio-system/ConfigMap/istio-sidecar-injector");
+        assert.equal(dependsOn({ revision: "1-31" }), "/namespaces/istio-system/ConfigMap/istio-sidecar-injector-1-31");
+        assert.equal(
+            dependsOn({ deploymentAnnotations: { "config.kubernetes.io/depends-on": "/namespaces/istio-system/Secret/extra" } }),
+            "/namespaces/istio-system/Secret/extra,/namespaces/istio-system/ConfigMap/istio-sidecar-injector",
+        );
+        assert.deepEqual(injectorBeforeIstiodValues({ profile: "remote" }, "istio-system"), {});
+        assert.deepEqual(injectorBeforeIstiodValues({ global: { omitSidecarInjectorConfigMap: true } }, "istio-system"), {});
     });
 });
