@@ -4,19 +4,23 @@ import { loadStackConfig } from "./stacks/loadConfig";
 import { requireNoForeignCacerts } from "./stacks/foreignCacerts";
 import { deployMesh } from "./stacks/mesh";
 import { requireReachableClusters } from "./stacks/reachability";
+import { requireRootRotationInOrder, rootRotationAnnotations } from "./stacks/rootRotation";
 
 /**
- * The program. Validation, the clusters' reachability and a look for a CA the program must not
- * overwrite come first, so a bad config, an API server that does not answer or a site's own `cacerts`
- * stops it before any resource is registered; then the warnings of CA certificates near their end.
+ * The program. Validation, the clusters' reachability, a look for a CA the program must not overwrite
+ * and where a root rotation stands come first, so a bad config, an API server that does not answer, a
+ * site's own `cacerts` or a rotation phase that skips one stops it before any resource is registered;
+ * then the warnings of CA certificates near their end.
  * Exported as a function: Pulumi calls it and exports what it returns as the stack outputs.
  */
 export = async () => {
     const config = loadStackConfig();
     await requireReachableClusters(config);
-    const installedNotAfter = await requireNoForeignCacerts(config);
-    caExpiryWarnings(config, installedNotAfter, new Date()).forEach((warning) => pulumi.log.warn(warning));
-    const mesh = deployMesh(config);
+    const installed = await requireNoForeignCacerts(config);
+    const now = new Date();
+    requireRootRotationInOrder(config, installed.annotations, now);
+    caExpiryWarnings(config, installed.caCertNotAfter, now).forEach((warning) => pulumi.log.warn(warning));
+    const mesh = deployMesh(config, rootRotationAnnotations(config, installed.annotations, now));
     return {
         meshId: mesh.meshId,
         topology: mesh.topology,

@@ -116,6 +116,16 @@ export function istiodRoleValues(role: RoleValues, clusterName: string, network:
 }
 
 /**
+ * The `istiod` chart's values while a root rotation is under way, on a cluster that runs istiod:
+ * ISTIO_MULTIROOT_MESH lets istiod take a `root-cert.pem` that adds or drops a root without a restart
+ * (it is read only at start, so turning it on or off restarts istiod). The chart writes `env` into the
+ * Deployment's container.
+ */
+export function multiRootValues(rotating: boolean): Values {
+    return rotating ? { env: { ISTIO_MULTIROOT_MESH: "true" } } : {};
+}
+
+/**
  * A digest of what a chart's objects are rendered from: the chart, its version and its values (Outputs
  * resolved). It changes exactly when the rendered objects may change, which is what a Helm release's
  * revision counted.

@@ -2,8 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./chartTransforms";
 import { ClusterConnection, clusterProvider } from "./cluster";
-import { baseRoleValues, chartLocation, ControlPlaneRole, injectorBeforeIstiodValues, IstioCharts, istiodRoleValues, mergeValues, renderingDigest } from "./helmValues";
-import { ClusterCaBundle } from "./meshTrust";
+import { baseRoleValues, chartLocation, ControlPlaneRole, injectorBeforeIstiodValues, IstioCharts, istiodRoleValues, mergeValues, multiRootValues, renderingDigest } from "./helmValues";
+import { ClusterCaBundle } from "./caPhases";
 import { REPAIR_EDITS_ON_UP, STACK_ANNOTATION, stackIdentity } from "./ownership";
 
 export const ISTIO_NAMESPACE = "istio-system";
@@ -44,6 +44,10 @@ export interface IstioControlPlaneArgs {
      * updated) only once that one is, so a new intermediate reaches one cluster at a time.
      */
     readonly cacertsAfter?: pulumi.Resource;
+    /** More annotations on `cacerts`: what records a root rotation's progress there (stacks/rootRotation.ts). */
+    readonly cacertsAnnotations: Readonly<Record<string, string>>;
+    /** A root rotation is under way: istiod runs with ISTIO_MULTIROOT_MESH (see helmValues.ts). */
+    readonly multiRootMesh: boolean;
 }
 
 /**
@@ -84,11 +88,13 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         // `cacerts` is therefore never reached: the program stops before registering anything when a
         // cluster has a `cacerts` this stack did not write (stacks/foreignCacerts.ts, by the annotation).
         // istiod watches the files of `cacerts` and, while `root-cert.pem` stays the same bytes, takes a new
-        // intermediate without a restart, so a renewal updates the Secret in place.
+        // intermediate without a restart, so a renewal updates the Secret in place; so does each phase of a
+        // root rotation, which istiod takes without a restart with ISTIO_MULTIROOT_MESH (components/caPhases.ts).
         const annotations = args.ca.caCertNotAfter.apply((notAfter) => ({
             ...REPAIR_EDITS_ON_UP,
             [STACK_ANNOTATION]: stackIdentity(),
             ...(notAfter === undefined ? {} : { [CA_CERT_NOT_AFTER_ANNOTATION]: notAfter }),
+            ...args.cacertsAnnotations,
         }));
         const cacerts = new k8s.core.v1.Secret(
             `${name}-cacerts`,
@@ -148,7 +154,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                     },
                     meshConfig: { trustDomain: args.trustDomain },
                 },
-                istiodRoleValues(args.role, args.clusterName, args.network),
+                mergeValues(istiodRoleValues(args.role, args.clusterName, args.network), multiRootValues(args.role.type === "primary" && args.multiRootMesh)),
             ),
             istio.values.istiod,
         );

@@ -4,7 +4,9 @@
  * in it (which the program cannot renew), and the root's end (which no `pulumi up` renews).
  */
 import { X509Certificate } from "node:crypto";
+import { signsWithNew } from "../components/caPhases";
 import { ISTIO_NAMESPACE } from "../components/istioControlPlane";
+import { generationSuffix } from "../components/meshTrust";
 import { defaultRenewBeforeHours, StackConfig } from "./config";
 
 const HOUR_MS = 3_600_000;
@@ -12,7 +14,8 @@ const HOUR_MS = 3_600_000;
 /**
  * The root is warned about in its last year, or, for a generated CA whose intermediates last longer, from
  * when a newly issued intermediate would outlive it: replacing a root needs every workload to trust the
- * old and the new one for a while (ISTIO_MULTIROOT_MESH), which is planned, not done in a `pulumi up`.
+ * old and the new one for a while (ISTIO_MULTIROOT_MESH), a rotation in phases (`ca.rootRotation`) that
+ * takes days, not a single `pulumi up`.
  */
 export const ROOT_WARNING_HOURS = 365 * 24;
 
@@ -28,15 +31,15 @@ export function inWindow(notAfter: Date, windowHours: number, now: Date): boolea
     return notAfter.getTime() - now.getTime() <= windowHours * HOUR_MS;
 }
 
-/** For a generated intermediate in its renewal window, from the end its cluster's `cacerts` records. */
-export function generatedIntermediateWarning(cluster: string, notAfter: string, renewBeforeHours: number, now: Date): string | undefined {
+/** For a generated intermediate (of the root of `generation`) in its renewal window, from the end its cluster's `cacerts` records. */
+export function generatedIntermediateWarning(cluster: string, notAfter: string, renewBeforeHours: number, now: Date, generation = 0): string | undefined {
     const end = new Date(notAfter);
     if (Number.isNaN(end.getTime()) || !inWindow(end, renewBeforeHours, now)) {
         return undefined;
     }
     const expires = end <= now ? "expired" : "expires";
     return (
-        `cluster ${cluster}: its intermediate CA (mesh-trust-${cluster}-ca-cert, in ${ISTIO_NAMESPACE}/cacerts) ${expires} ${when(end, now)}, ` +
+        `cluster ${cluster}: its intermediate CA (mesh-trust-${cluster}-ca${generationSuffix(generation)}-cert, in ${ISTIO_NAMESPACE}/cacerts) ${expires} ${when(end, now)}, ` +
         `within its renewal window (ca.renewBeforeHours: ${renewBeforeHours}): this \`pulumi up\` issues a new intermediate under the same root ` +
         `and updates cacerts in place, one cluster at a time`
     );
@@ -56,11 +59,21 @@ function datesOf(pem: string): CertDates | undefined {
     }
 }
 
+/** Where a supplied CA's signing intermediates and their root are set: the CA's own, or during a rotation from `sign-new` on the new ones. */
+const SUPPLIED = { intermediates: "ca.intermediates", root: "ca.rootCert" };
+const SUPPLIED_NEW = { intermediates: "ca.rootRotation.intermediates", root: "ca.rootRotation.rootCert" };
+
 /** For a supplied intermediate: its window is `ca.renewBeforeHours`, or the last third of its own lifetime. */
-export function suppliedIntermediateWarning(cluster: string, pem: string, renewBeforeHours: number | undefined, now: Date): string | undefined {
+export function suppliedIntermediateWarning(
+    cluster: string,
+    pem: string,
+    renewBeforeHours: number | undefined,
+    now: Date,
+    keys: typeof SUPPLIED = SUPPLIED,
+): string | undefined {
     const dates = datesOf(pem);
     if (dates === undefined) {
-        return `cluster ${cluster}: the expiry of ca.intermediates.${cluster}.cert is not checked: it cannot be read as an X.509 certificate`;
+        return `cluster ${cluster}: the expiry of ${keys.intermediates}.${cluster}.cert is not checked: it cannot be read as an X.509 certificate`;
     }
     const window = renewBeforeHours ?? defaultRenewBeforeHours((dates.notAfter.getTime() - dates.notBefore.getTime()) / HOUR_MS);
     if (!inWindow(dates.notAfter, window, now)) {
@@ -68,9 +81,9 @@ export function suppliedIntermediateWarning(cluster: string, pem: string, renewB
     }
     const expires = dates.notAfter <= now ? "expired" : "expires";
     return (
-        `cluster ${cluster}: its supplied intermediate CA (ca.intermediates.${cluster}) ${expires} ${when(dates.notAfter, now)}, ` +
+        `cluster ${cluster}: its supplied intermediate CA (${keys.intermediates}.${cluster}) ${expires} ${when(dates.notAfter, now)}, ` +
         `within its renewal window (the last ${window} hours), and the program cannot renew a supplied CA: ` +
-        `set a new intermediate from the same root (ca.rootCert) in ca.intermediates.${cluster}; \`pulumi up\` then updates cacerts in place`
+        `set a new intermediate from the same root (${keys.root}) in ${keys.intermediates}.${cluster}; \`pulumi up\` then updates cacerts in place`
     );
 }
 
@@ -83,7 +96,7 @@ export function rootWarning(notAfter: string, warningHours: number, supplied: bo
     const what = supplied ? "the supplied root CA (ca.rootCert)" : "the mesh's generated root CA (mesh-trust-root-cert)";
     return (
         `${what} ${end <= now ? "expired" : "expires"} ${when(end, now)}; no \`pulumi up\` renews a root, and every certificate of the mesh ` +
-        `chains to it: plan its replacement (a second root trusted beside it, ISTIO_MULTIROOT_MESH) before then; see docs/credentials.md`
+        `chains to it: replace it before then with a root rotation (ca.rootRotation, in phases over days); see docs/credentials.md`
     );
 }
 
@@ -94,22 +107,28 @@ export function rootWarningHours(ca: StackConfig["ca"]): number {
 
 /**
  * Every warning the config and the clusters' `cacerts` give before any resource is registered: the
- * generated intermediates by the end their `cacerts` records (`installedNotAfter`, by cluster; the
- * preview of a renewal cannot know the new certificate), the supplied CA from its PEM. The generated
- * root is warned about from its resource's output (stacks/mesh.ts), which is known in every preview.
+ * generated intermediates that sign by the end their `cacerts` records (`installedNotAfter`, by cluster;
+ * the preview of a renewal cannot know the new certificate), the supplied CA from its PEM. The generated
+ * root is warned about from its resource's output (stacks/mesh.ts), which is known in every preview; no
+ * root is warned about while a rotation replaces it.
  */
 export function caExpiryWarnings(config: StackConfig, installedNotAfter: Readonly<Record<string, string>>, now: Date): string[] {
     const { ca } = config;
     const clusters = config.clusters.map((c) => c.name);
+    const newSigns = ca.rotation !== undefined && signsWithNew(ca.rotation.phase);
     if (ca.type === "generated") {
+        const generation = ca.rootGeneration + (newSigns ? 1 : 0);
         return clusters.flatMap((c) => {
             const notAfter = installedNotAfter[c];
-            const warning = notAfter === undefined ? undefined : generatedIntermediateWarning(c, notAfter, ca.renewBeforeHours, now);
+            const warning = notAfter === undefined ? undefined : generatedIntermediateWarning(c, notAfter, ca.renewBeforeHours, now, generation);
             return warning === undefined ? [] : [warning];
         });
     }
+    const signing = newSigns ? ca.rotation!.intermediates! : ca.intermediates;
+    const warnings = clusters.map((c) => suppliedIntermediateWarning(c, signing[c].cert, ca.renewBeforeHours, now, newSigns ? SUPPLIED_NEW : SUPPLIED));
     const root = datesOf(ca.rootCert);
-    const warnings = clusters.map((c) => suppliedIntermediateWarning(c, ca.intermediates[c].cert, ca.renewBeforeHours, now));
-    warnings.push(root === undefined ? undefined : rootWarning(root.notAfter.toISOString(), rootWarningHours(ca), true, now));
+    if (ca.rotation === undefined && root !== undefined) {
+        warnings.push(rootWarning(root.notAfter.toISOString(), rootWarningHours(ca), true, now));
+    }
     return warnings.filter((w): w is string => w !== undefined);
 }

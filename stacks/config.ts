@@ -18,6 +18,7 @@ import { CHART_CREDENTIALS_SECRET_ONLY, istio } from "./config/istio";
 import { DNS1123_LABEL, DNS1123_LABEL_ALLOWED, isObject, section, text } from "./config/keys";
 import { problem } from "./config/problems";
 import { remoteSecrets, tokenRotationNeedsIstio } from "./config/remoteSecrets";
+import { multiRootIsTheProgramsWhileRotating } from "./config/rootRotation";
 import { testApp, verificationNeedsTestApp, verify, workloads } from "./config/testApp";
 import { oneVersionWarning } from "./helloworldVersion";
 import { impliedTopology } from "./topology";
@@ -59,6 +60,7 @@ export const stackConfigSchema = section({
     .superRefine(...topologyAgreesWithClusters)
     .superRefine(...tokenRotationNeedsIstio)
     .superRefine(...intermediatesMatchClusters)
+    .superRefine(...multiRootIsTheProgramsWhileRotating)
     .superRefine(...verificationNeedsTestApp)
     .transform((c) => ({
         ...c,

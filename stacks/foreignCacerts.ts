@@ -5,6 +5,7 @@ import { STACK_ANNOTATION, stackIdentity } from "../components/ownership";
 import { getFromApiServer } from "./apiServerProbe";
 import { StackConfig } from "./config";
 import { PROBE_TIMEOUT_MS, proxyOf } from "./reachability";
+import { InstalledCacerts } from "./rootRotation";
 import { stopProgram } from "./stopProgram";
 
 /** Asks for the Secret's metadata only: the check never reads a certificate or key. */
@@ -28,19 +29,22 @@ export function foreignWriter(metadata: ObjectMetadata, stack: string): string |
     return managers.length > 0 ? `not this program (field managers: ${managers.join(", ")})` : "not this program";
 }
 
-/** What the clusters' existing `cacerts` say: a problem per one this stack did not write, and when this stack's intermediates expire. */
-export interface InstalledCacerts {
+/** What the clusters' existing `cacerts` say: a problem per one this stack did not write, and what this stack's record. */
+export interface ReadCacerts {
     readonly problems: string[];
     /** By cluster: the end of the intermediate in this stack's `cacerts` (its annotation), where it has one. */
     readonly caCertNotAfter: Readonly<Record<string, string>>;
+    /** By cluster read: the annotations of this stack's `cacerts`, or null where there is none yet. */
+    readonly annotations: InstalledCacerts;
 }
 
 /**
  * One problem per cluster given by kubeconfig whose `istio-system/cacerts` exists but was not written
  * by this stack. kind clusters are new, and a cluster behind a proxy is not asked (as for reachability).
  */
-export async function foreignCacerts(clusters: StackConfig["clusters"], stack: string, timeoutMs: number): Promise<InstalledCacerts> {
+export async function foreignCacerts(clusters: StackConfig["clusters"], stack: string, timeoutMs: number): Promise<ReadCacerts> {
     const caCertNotAfter: Record<string, string> = {};
+    const annotations: Record<string, Readonly<Record<string, string>> | null> = {};
     const problems = await Promise.all(
         clusters.map(async ({ name, source }) => {
             if (source.type !== "existing") {
@@ -55,6 +59,7 @@ export async function foreignCacerts(clusters: StackConfig["clusters"], stack: s
                 return `${name}: could not look for an existing ${ISTIO_NAMESPACE}/cacerts: ${answer.failure}`;
             }
             if (answer.status === 404) {
+                annotations[name] = null;
                 return undefined;
             }
             if (answer.status === 403) {
@@ -67,24 +72,28 @@ export async function foreignCacerts(clusters: StackConfig["clusters"], stack: s
             const metadata: ObjectMetadata = JSON.parse(answer.body).metadata ?? {};
             const writer = foreignWriter(metadata, stack);
             const notAfter = metadata.annotations?.[CA_CERT_NOT_AFTER_ANNOTATION];
-            if (writer === undefined && notAfter !== undefined) {
-                caCertNotAfter[name] = notAfter;
+            if (writer === undefined) {
+                annotations[name] = metadata.annotations ?? {};
+                if (notAfter !== undefined) {
+                    caCertNotAfter[name] = notAfter;
+                }
             }
             return writer === undefined ? undefined : `${name}: ${ISTIO_NAMESPACE}/cacerts was written by ${writer}`;
         }),
     );
-    return { problems: problems.filter((p): p is string => p !== undefined), caCertNotAfter };
+    return { problems: problems.filter((p): p is string => p !== undefined), caCertNotAfter, annotations };
 }
 
 /**
  * Stops the program before any resource is registered when a cluster already has a `cacerts` that this
  * stack did not write: a site's own CA, or another stack's. Returns, by cluster, when the intermediate in
- * this stack's own `cacerts` expires (for the warnings of stacks/caExpiry.ts). The program applies `cacerts` with force (so
+ * this stack's own `cacerts` expires (for the warnings of stacks/caExpiry.ts) and its annotations (where
+ * a root rotation stands, stacks/rootRotation.ts). The program applies `cacerts` with force (so
  * that `pulumi up` repairs an edit), and replacing a CA in use breaks every workload certificate it issued.
  */
-export async function requireNoForeignCacerts(config: StackConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<Readonly<Record<string, string>>> {
+export async function requireNoForeignCacerts(config: StackConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<Omit<ReadCacerts, "problems">> {
     const stack = stackIdentity();
-    const { problems, caCertNotAfter } = await foreignCacerts(config.clusters.filter((c) => !c.gone), stack, timeoutMs);
+    const { problems, ...read } = await foreignCacerts(config.clusters.filter((c) => !c.gone), stack, timeoutMs);
     if (problems.length > 0) {
         throw stopProgram(
             `An existing cacerts Secret would be overwritten; stopped before changing anything:\n` +
@@ -94,5 +103,5 @@ export async function requireNoForeignCacerts(config: StackConfig, timeoutMs = P
                 `\n  kubectl annotate secret cacerts -n ${ISTIO_NAMESPACE} ${STACK_ANNOTATION}=${stack}`,
         );
     }
-    return caCertNotAfter;
+    return read;
 }

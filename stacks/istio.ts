@@ -18,11 +18,18 @@ export interface IstioInstall {
 }
 
 /**
- * Istio in every cluster as `plan` says. Primaries come first: a remote's install takes the address its
+ * Istio in every cluster as `plan` says, each cluster's `cacerts` with what it records of a root rotation
+ * (`cacertsAnnotations`). Primaries come first: a remote's install takes the address its
  * primary exposes istiod on. Then the remote secrets, and last the remotes' gateways, whose pods only
  * get a proxy once the primary's istiod reads the remote and is reachable from it.
  */
-export function installIstio(config: StackConfig, plan: MeshPlan, clusters: readonly Cluster[], trust: MeshTrust): IstioInstall {
+export function installIstio(
+    config: StackConfig,
+    plan: MeshPlan,
+    clusters: readonly Cluster[],
+    trust: MeshTrust,
+    cacertsAnnotations: Readonly<Record<string, Readonly<Record<string, string>>>>,
+): IstioInstall {
     const istio = { version: config.istio.version, chartSource: config.istio.chartRepo, values: config.istio.values };
     const awaitWorkloads = config.workloads.awaitReady;
     const clusterNamed = (name: string) => clusters.find((c) => c.clusterName === name)!;
@@ -48,6 +55,8 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
             keepCrds: config.istio.keepCrds,
             adoptExistingNamespace: config.clusters.find((c) => c.name === name)!.existingIstioNamespace,
             cacertsAfter: previousCacerts,
+            cacertsAnnotations: cacertsAnnotations[name] ?? {},
+            multiRootMesh: config.ca.rotation !== undefined,
         });
         previousCacerts = plane.cacerts;
         return plane;

@@ -7,6 +7,7 @@ import { TestApp } from "../components/testApp";
 import { rootWarning, rootWarningHours } from "./caExpiry";
 import { StackConfig } from "./config";
 import { installIstio } from "./istio";
+import { rootRotationAnnotations, rootRotationStatus } from "./rootRotation";
 import { planMesh, Role } from "./topology";
 
 export interface ClusterSummary {
@@ -31,9 +32,13 @@ export interface MeshOutputs {
 
 /**
  * Composes the components into the mesh the config's topology describes: the config becomes their args
- * here. A cluster that is gone keeps only its providers, which let go of its objects.
+ * here. A cluster that is gone keeps only its providers, which let go of its objects. `cacertsAnnotations`:
+ * by cluster, what its `cacerts` records of a root rotation (by default as for clusters that were not read).
  */
-export function deployMesh(config: StackConfig): MeshOutputs {
+export function deployMesh(
+    config: StackConfig,
+    cacertsAnnotations: Readonly<Record<string, Readonly<Record<string, string>>>> = rootRotationAnnotations(config, {}, new Date()),
+): MeshOutputs {
     const entries = config.clusters.filter((c) => !c.gone);
     const plan = planMesh(entries);
     const awaitWorkloads = config.workloads.awaitReady;
@@ -45,8 +50,11 @@ export function deployMesh(config: StackConfig): MeshOutputs {
         return entry.gone ? [] : [cluster];
     });
     const trust = new MeshTrust("mesh-trust", { ca: config.ca, clusterNames: clusters.map((c) => c.clusterName) });
-    if (config.ca.type === "generated") {
-        // Known in every preview but the first: the program never replaces the root.
+    const status = rootRotationStatus(config, cacertsAnnotations);
+    if (status !== undefined) {
+        pulumi.log.info(status);
+    } else if (config.ca.type === "generated") {
+        // Known in every preview but the first; not while a rotation replaces the root.
         const hours = rootWarningHours(config.ca);
         trust.rootNotAfter.apply((notAfter) => {
             const warning = notAfter === undefined ? undefined : rootWarning(notAfter, hours, false, new Date());
@@ -55,7 +63,7 @@ export function deployMesh(config: StackConfig): MeshOutputs {
             }
         });
     }
-    const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust);
+    const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust, cacertsAnnotations);
 
     let verification: pulumi.Output<CrossClusterResult[]> | undefined;
     if (config.testApp.enabled) {

@@ -48,6 +48,8 @@ const loopbackFromKubeconfig = (i: number, server: string) =>
 const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
 
+const SUPPLIED_CA = { rootCert: PEM_CERT, intermediates: { cluster1: { cert: PEM_CERT, key: PEM_KEY }, cluster2: { cert: PEM_CERT, key: PEM_KEY } } };
+
 const MIRROR = { username: "mirror-user", password: "mirror-password" };
 /** Longer than the 60 characters a value is cut to in a problem. */
 const LONG_MISSING_PATH = "/home/platform-team/clusters/production/eu-west-1/kubeconfigs/admin.yaml";
@@ -418,6 +420,53 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
         title: "a renewal window shorter than a workload certificate's lifetime plus a margin",
         values: { ...VALID, ca: { renewBeforeHours: 24 } },
         problems: ["ca.renewBeforeHours: got 24; expected a whole number from 48 to 175200"],
+    },
+    {
+        title: "a root rotation phase that is not one",
+        values: { ...VALID, ca: { rootRotation: { phase: "both" } } },
+        problems: ['ca.rootRotation.phase: got "both"; expected one of "prepare", "trust-both", "sign-new", "new-only", in this order'],
+    },
+    {
+        title: "a new root of one's own for a generated CA",
+        values: { ...VALID, ca: { rootRotation: { phase: "prepare", rootCert: PEM_CERT } } },
+        problems: [
+            'ca.rootRotation.rootCert: got "<multi-line text, not shown>"; expected no value while the CA is generated: the program generates the new root, as generation ca.rootGeneration + 1',
+        ],
+    },
+    {
+        title: "a supplied CA's rotation without its new root, and in sign-new without the new intermediates",
+        values: { ...VALID, ca: { ...SUPPLIED_CA, rootRotation: { phase: "sign-new" } } },
+        secret: ["ca"],
+        problems: [
+            "ca.rootRotation.rootCert: missing; expected a PEM certificate (the new root CA) while ca.rootCert is supplied",
+            'ca.rootRotation.intermediates: missing; expected an object with one {cert, key} entry per cluster, under ca.rootRotation.rootCert: they sign from phase "sign-new" on',
+        ],
+    },
+    {
+        title: "a supplied CA's rotation to the root it has, with a generation and new intermediates for another cluster",
+        values: {
+            ...VALID,
+            ca: { ...SUPPLIED_CA, rootGeneration: 1, rootRotation: { phase: "prepare", rootCert: PEM_CERT, intermediates: { cluster1: { cert: PEM_CERT, key: PEM_KEY }, cluster3: { cert: PEM_CERT, key: PEM_KEY } } } },
+        },
+        secret: ["ca"],
+        problems: [
+            "ca.rootGeneration: got 1; expected no value when ca.rootCert/ca.intermediates supply an existing CA",
+            'ca.rootRotation.rootCert: got "<multi-line text, not shown>"; expected a root other than ca.rootCert: the rotation replaces ca.rootCert with it',
+            "ca.rootRotation.intermediates.cluster2: missing; expected the {cert, key} of cluster cluster2's intermediate CA",
+            'ca.rootRotation.intermediates.cluster3: got "{...}"; expected an entry only for a configured cluster (cluster1, cluster2)',
+        ],
+    },
+    {
+        title: "ISTIO_MULTIROOT_MESH set by hand during a root rotation",
+        values: { ...VALID, ca: { rootRotation: { phase: "trust-both" } }, istio: { values: { istiod: { env: { ISTIO_MULTIROOT_MESH: "false" } } } } },
+        problems: [
+            'istio.values.istiod.env.ISTIO_MULTIROOT_MESH: got "false"; expected no value while ca.rootRotation is set: the program sets it on istiod for the rotation, and removes it once the rotation ends',
+        ],
+    },
+    {
+        title: "a wait between phases that is not a number of hours",
+        values: { ...VALID, ca: { rootGeneration: -1, rootRotation: { phase: "prepare", waitHours: "2d" } } },
+        problems: ["ca.rootGeneration: got -1; expected a whole number from 0 to 1000", 'ca.rootRotation.waitHours: got "2d"; expected a whole number from 0 to 8760'],
     },
     {
         title: "a reader-token rotation on an Istio that mishandles it",

@@ -36,7 +36,7 @@ describe("the intermediates' renewal window", () => {
         assert.equal(defaultRenewBeforeHours(720), 240);
         assert.equal(defaultRenewBeforeHours(100), 48);
         const { config } = parseStackConfig(TWO_CLUSTERS_ONE_NETWORK as Record<string, unknown>);
-        assert.deepEqual(config.ca, { type: "generated", organization: "Istio multicluster mesh", validityHours: 8760, renewBeforeHours: 2920 });
+        assert.deepEqual(config.ca, { type: "generated", organization: "Istio multicluster mesh", validityHours: 8760, renewBeforeHours: 2920, rootGeneration: 0, rotation: undefined });
         const short = parseStackConfig({ ...TWO_CLUSTERS_ONE_NETWORK, ca: { validityHours: 72 } } as Record<string, unknown>).config;
         assert.equal(short.ca.type === "generated" && short.ca.renewBeforeHours, 48);
         const set = parseStackConfig({ ...TWO_CLUSTERS_ONE_NETWORK, ca: { validityHours: 720, renewBeforeHours: 400 } } as Record<string, unknown>).config;

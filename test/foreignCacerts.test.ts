@@ -54,7 +54,7 @@ describe("the existing cacerts, read before any resource is registered", () => {
         });
     }
 
-    it("gives the end of this stack's intermediates from their annotation, and nothing of another's cacerts", async () => {
+    it("gives the end of this stack's intermediates and the annotations of its cacerts (where a root rotation stands), and nothing of another's", async () => {
         const accepts: string[] = [];
         const ours = { "istio-multicluster.pulumi.com/stack": STACK, "istio-multicluster.pulumi.com/ca-cert-not-after": "2027-12-01T00:00:00Z" };
         const theirs = { "istio-multicluster.pulumi.com/stack": "istio-multicluster/prod", "istio-multicluster.pulumi.com/ca-cert-not-after": "2027-01-01T00:00:00Z" };
@@ -63,8 +63,9 @@ describe("the existing cacerts, read before any resource is registered", () => {
             meshId: "mesh1",
             clusters: kubeconfigs.map((kubeconfig, i) => ({ name: `c${i}`, network: "n1", kubeconfig, apiServer: `https://10.0.${i}.1:6443` })),
         });
-        const { problems, caCertNotAfter } = await foreignCacerts(config.clusters, STACK, 2000);
+        const { problems, caCertNotAfter, annotations } = await foreignCacerts(config.clusters, STACK, 2000);
         assert.deepEqual(caCertNotAfter, { c0: "2027-12-01T00:00:00Z" });
+        assert.deepEqual(annotations, { c0: ours, c2: null }, "c2 has no cacerts yet");
         assert.deepEqual(problems, ["c1: istio-system/cacerts was written by the stack istio-multicluster/prod"]);
         assert.ok(accepts.every((accept) => accept.includes("as=PartialObjectMetadata")), "only metadata is asked for, never the keys");
     });

@@ -1,10 +1,7 @@
 /** The `ca` section: the mesh's root of trust, generated or the site's own. */
-import { z } from "zod";
-import { isObject, onceValid, Rule, section, SecretOnly, text, wholeNumber } from "./keys";
-import { expects, problem, report } from "./problems";
-
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/;
-const PEM_KEY = /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----/;
+import { intermediatesByCluster, isObject, onceValid, pemCertificate, Rule, section, SecretOnly, text, wholeNumber } from "./keys";
+import { problem, report } from "./problems";
+import { rootGeneration, rootRotation, rotationSourceProblems } from "./rootRotation";
 
 const GENERATED_CA = { organization: "Istio multicluster mesh", validityHours: 24 * 365 };
 
@@ -39,30 +36,24 @@ export const ca = section({
             description:
                 "the renewal window, in hours before an intermediate expires: from then on `pulumi preview` warns, naming the cluster and the days left, and `pulumi up` issues a generated cluster's new intermediate under the same root and updates `cacerts` in place (a supplied one is only warned about); see docs/credentials.md",
         }),
-    rootCert: text("a PEM certificate (the mesh's root CA)", PEM_CERT)
+    rootCert: pemCertificate("the mesh's root CA")
         .optional()
         .meta({ secret: true, "x-default": "generated", description: "bring your own CA instead: the root certificate" }),
-    intermediates: z
-        .record(
-            z.string().meta({ title: "cluster" }),
-            section({
-                cert: text("a PEM certificate signed by ca.rootCert", PEM_CERT).meta({ secret: true, description: "the cluster's intermediate CA certificate" }),
-                key: text("a PEM private key", PEM_KEY, "secret").meta({ secret: true, description: "its private key" }),
-            }),
-            expects("an object with one {cert, key} entry per cluster"),
-        )
+    intermediates: intermediatesByCluster("ca.rootCert")
         .optional()
         .meta({
             "x-default": "generated",
             description: "with `rootCert`: one intermediate CA per cluster; the whole `ca` must be set as a secret (`pulumi config set --secret --path ...`)",
         }),
+    rootGeneration,
+    rootRotation,
 })
     // A supplied CA has both parts and leaves nothing to generate.
     .superRefine((c, ctx) => {
         if (c.rootCert === undefined && c.intermediates === undefined) {
             return;
         }
-        for (const key of ["organization", "validityHours"] as const) {
+        for (const key of ["organization", "validityHours", "rootGeneration"] as const) {
             if (c[key] !== undefined) {
                 report(ctx, [key], problem(c[key], "no value when ca.rootCert/ca.intermediates supply an existing CA"));
             }
@@ -74,6 +65,7 @@ export const ca = section({
             report(ctx, ["intermediates"], problem(undefined, "an object with one {cert, key} entry per cluster"));
         }
     }, onceValid())
+    .superRefine((c, ctx) => rotationSourceProblems(c, c.rootCert !== undefined || c.intermediates !== undefined, ctx), onceValid("rootCert", "intermediates", "rootRotation"))
     // A generated intermediate outlives its renewal window: otherwise every `pulumi up` would renew it.
     .superRefine((c, ctx) => {
         if (c.rootCert !== undefined || c.intermediates !== undefined) {
@@ -99,33 +91,41 @@ export const ca = section({
     }, onceValid("validityHours", "renewBeforeHours", "rootCert", "intermediates"))
     .prefault({})
     .meta({ secret: true })
-    .transform(({ rootCert, intermediates, organization, validityHours, renewBeforeHours }) =>
+    .transform(({ rootCert, intermediates, organization, validityHours, renewBeforeHours, rootGeneration, rootRotation: rotation }) =>
         rootCert !== undefined && intermediates !== undefined
-            ? { type: "provided" as const, rootCert, intermediates, renewBeforeHours }
+            ? { type: "provided" as const, rootCert, intermediates, renewBeforeHours, rotation }
             : {
                   type: "generated" as const,
                   organization: organization ?? GENERATED_CA.organization,
                   validityHours: validityHours ?? GENERATED_CA.validityHours,
                   renewBeforeHours: renewBeforeHours ?? defaultRenewBeforeHours(validityHours ?? GENERATED_CA.validityHours),
+                  rootGeneration: rootGeneration ?? 0,
+                  rotation,
               },
     );
 
 /**
- * A supplied CA has an intermediate for every cluster, and only for those. Checked even while an
- * entry has problems of its own, so `ca` may still be the object as written.
+ * A supplied CA has an intermediate for every cluster, and only for those; so has a supplied new root
+ * during a rotation. Checked even while an entry has problems of its own, so `ca` may still be the
+ * object as written.
  */
 export const intermediatesMatchClusters: Rule<{ ca: unknown; clusters: readonly { name: string }[] }> = [
     ({ ca, clusters }, ctx) => {
-        const intermediates = isObject(ca) ? ca.intermediates : undefined;
-        if (!isObject(intermediates)) {
-            return;
-        }
         const names = clusters.map((c) => c.name);
-        for (const name of names.filter((n) => !Object.hasOwn(intermediates, n))) {
-            report(ctx, ["ca", "intermediates", name], problem(undefined, `the {cert, key} of cluster ${name}'s intermediate CA`));
-        }
-        for (const name of Object.keys(intermediates).filter((n) => !names.includes(n))) {
-            report(ctx, ["ca", "intermediates", name], problem("{...}", `an entry only for a configured cluster (${names.join(", ")})`));
+        const rotation = isObject(ca) ? (isObject(ca.rootRotation) ? ca.rootRotation : ca.rotation) : undefined;
+        for (const [path, intermediates] of [
+            [["ca", "intermediates"], isObject(ca) ? ca.intermediates : undefined],
+            [["ca", "rootRotation", "intermediates"], isObject(rotation) ? rotation.intermediates : undefined],
+        ] as const) {
+            if (!isObject(intermediates)) {
+                continue;
+            }
+            for (const name of names.filter((n) => !Object.hasOwn(intermediates, n))) {
+                report(ctx, [...path, name], problem(undefined, `the {cert, key} of cluster ${name}'s intermediate CA`));
+            }
+            for (const name of Object.keys(intermediates).filter((n) => !names.includes(n))) {
+                report(ctx, [...path, name], problem("{...}", `an entry only for a configured cluster (${names.join(", ")})`));
+            }
         }
     },
     onceValid("clusters"),
@@ -134,6 +134,7 @@ export const intermediatesMatchClusters: Rule<{ ca: unknown; clusters: readonly 
 /** A supplied CA must be set as a secret. */
 export const CA_SECRET_ONLY: SecretOnly = {
     key: "ca",
+    // A supplied new root's intermediates (ca.rootRotation.intermediates) come only with these.
     fields: ["rootCert", "intermediates"],
     problem: "ca: got a plain-text value; expected a secret (set it with `pulumi config set --secret --path ca.intermediates.<cluster>.key ...`)",
 };

@@ -41,6 +41,23 @@ export function secretSection<T extends z.ZodRawShape>(shape: T) {
         .meta({ secret: true, additionalProperties: false });
 }
 
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/;
+const PEM_KEY = /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----/;
+
+/** A PEM certificate; `allowed` says which. */
+export const pemCertificate = (allowed: string) => text(`a PEM certificate (${allowed})`, PEM_CERT);
+
+/** A supplied CA's intermediates: one `{cert, key}` per cluster, each signed by `root`. */
+export const intermediatesByCluster = (root: string) =>
+    z.record(
+        z.string().meta({ title: "cluster" }),
+        section({
+            cert: text(`a PEM certificate signed by ${root}`, PEM_CERT).meta({ secret: true, description: "the cluster's intermediate CA certificate" }),
+            key: text("a PEM private key", PEM_KEY, "secret").meta({ secret: true, description: "its private key" }),
+        }),
+        expects("an object with one {cert, key} entry per cluster"),
+    );
+
 export const wholeNumber = (min: number, max: number) => {
     const allowed = expects(`a whole number from ${min} to ${max}`);
     return z.int(allowed).min(min, allowed).max(max, allowed);

@@ -46,6 +46,18 @@ export class LocalMesh {
         }
     }
 
+    /**
+     * What the rollout of a changed istiod Deployment does: its new pod runs (the hollow kubelet starts it
+     * with istiod's pod IP) and each istiod is restarted from the Deployment as it now reads.
+     */
+    async restartIstiods(): Promise<void> {
+        for (const [i, istiod] of this.istiods.entries()) {
+            this.kubelets[i].startPendingPods();
+            await istiod.stop();
+            istiod.start();
+        }
+    }
+
     async waitReady(seconds: number): Promise<void> {
         for (const istiod of this.istiods) {
             await waitFor(`${istiod.cluster} istiod ready`, seconds, async () => (await fetch(`${istiod.debugUrl}/ready`))?.ok, () => logTail(istiod));

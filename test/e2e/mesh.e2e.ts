@@ -10,12 +10,12 @@ import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { admin, apiServer, CLUSTERS, inHarness, projectDir, stackConfig, work } from "./e2eStack";
 import { allObjects, getJson, isGone, kubectl, mustKubectl, mustRun, run, waitFor } from "./kube";
-import { LocalIstiod } from "./localIstiod";
+import { HELLOWORLD, sampleClusterz, syncVolumes } from "./istiodWatch";
 import { LocalMesh, logTail } from "./localMesh";
 import { ProjectStack } from "./projectStack";
+import { rootRotationSteps } from "./rootRotation";
 
 const READER = "system:serviceaccount:istio-system:istio-reader-service-account";
-const HELLOWORLD = "helloworld.sample.svc.cluster.local";
 /**
  * What istiod writes into every namespace it manages (all but kube-public and kube-node-lease) and
  * nothing removes where the namespace outlives the mesh (docs/operations.md: Destroy).
@@ -60,74 +60,11 @@ function assertCacertsChainTo(rootCert: string): void {
 /**
  * The test stack's own settings on top of the shared config: intermediates of 72 hours, so that their
  * renewal window (the 48-hour minimum) is reached by moving their recorded end 42 hours closer; the
- * reader-token rotation adds its generation here, which every later config keeps.
+ * reader-token rotation adds its generation here, and the root rotation its `ca`, which every later
+ * config keeps.
  */
 const settings: Record<string, unknown> = { ca: { validityHours: 72 } };
 const meshConfig = (meshId: string) => ({ ...stackConfig(meshId), ...settings });
-
-/**
- * Samples every istiod every 200 ms until stopped: its `/debug/clusterz` (what `istioctl remote-clusters`
- * shows) and the other cluster's helloworld endpoints in its `/debug/endpointShardz` (what it serves).
- * A gap is a sample in which an istiod did not answer, did not list the other cluster or held none of
- * its endpoints. `syncing` counts the samples in which it listed the other cluster as not yet synced:
- * what istiod shows while a new client for an updated remote secret syncs and it keeps serving the
- * previous one (Istio 1.30 and later, pkg/kube/multicluster/clusterstore.go: Swap).
- */
-function sampleClusterz(istiods: readonly LocalIstiod[]): { stop: () => Promise<{ samples: number; gaps: string[]; syncing: string[] }> } {
-    let running = true;
-    let samples = 0;
-    const gaps: string[] = [];
-    const syncing: string[] = [];
-    const loop = (async () => {
-        while (running) {
-            const started = performance.now();
-            await Promise.all(
-                istiods.map(async (istiod) => {
-                    const at = new Date().toISOString();
-                    try {
-                        const [clusters, shards]: [any[], any] = await Promise.all([istiod.debug("clusterz"), istiod.debug("endpointShardz")]);
-                        for (const other of CLUSTERS.filter((c) => c !== istiod.cluster)) {
-                            const status = clusters.find((c) => c.id === other)?.syncStatus;
-                            if (status === undefined) {
-                                gaps.push(`${at} ${istiod.cluster}: ${other} not listed`);
-                            } else if (status !== "synced") {
-                                syncing.push(`${at} ${istiod.cluster}: ${other} ${status}`);
-                            }
-                            const held = Object.entries<any[]>(shards[HELLOWORLD]?.sample?.Shards ?? {}).find(([key]) => key.endsWith(`/${other}`))?.[1] ?? [];
-                            if (held.length === 0) {
-                                gaps.push(`${at} ${istiod.cluster}: no ${other} endpoints of ${HELLOWORLD}`);
-                            }
-                        }
-                    } catch (err) {
-                        gaps.push(`${at} ${istiod.cluster}: ${(err as Error).message}`);
-                    }
-                }),
-            );
-            samples++;
-            await new Promise((resolve) => setTimeout(resolve, Math.max(0, 200 - (performance.now() - started))));
-        }
-    })();
-    return {
-        stop: async () => {
-            running = false;
-            await loop;
-            return { samples, gaps, syncing };
-        },
-    };
-}
-
-/** Does for the istiods what the kubelet does for their pods' `cacerts` volume, every second until stopped. */
-function syncVolumes(istiods: readonly LocalIstiod[]): { stop: () => void; synced: Map<string, number> } {
-    const synced = new Map<string, number>();
-    const timer = setInterval(() => {
-        for (const istiod of istiods) {
-            for (const secret of istiod.syncSecretVolumes(["cacerts"])) {
-                synced.set(`${istiod.cluster}/${secret}`, Date.now());
-            }
-        }
-    }, 1000);
-    return { stop: () => clearInterval(timer), synced };
-}
 
 /** The changes of an update, whatever else the engine counts beside them (same, create-replacement, ...): none other. */
 function assertChanges(changes: Record<string, number> | undefined, expected: Record<string, number>): void {
@@ -562,6 +499,15 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
             );
             await project.stack.preview({ expectNoChanges: true });
         });
+
+        rootRotationSteps(
+            mesh,
+            (ca) => {
+                settings.ca = ca;
+                project.writeConfig(meshConfig("mesh1"));
+            },
+            () => rootCert,
+        );
     });
 
     it("previews and applies a mesh ID change as in-place updates of istiod's ConfigMaps only", async () => {

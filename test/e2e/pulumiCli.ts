@@ -18,6 +18,8 @@ export interface CliResult {
     /** stdout and stderr as they came. */
     readonly output: string;
     readonly seconds: number;
+    /** The engine's event log of the command, for the commands that write one. */
+    readonly eventLog?: string;
     /** When the fault struck, in seconds after the command started; undefined if it never did. */
     readonly struckAt?: number;
     /** The processes the CLI had started (language host, program, plugins) when the fault struck. */
@@ -152,7 +154,8 @@ export class PulumiCli {
             // "exit", not "close": plugins that outlive a killed CLI keep its output pipes open.
             child.on("exit", (code, signal) => {
                 clearInterval(timer);
-                resolve({ pid: child.pid!, code, signal, stdout, output, seconds: elapsed(), struckAt, descendantsAtStrike });
+                const written = logged.length > 0 ? eventLog : undefined;
+                resolve({ pid: child.pid!, code, signal, stdout, output, seconds: elapsed(), eventLog: written, struckAt, descendantsAtStrike });
             });
         });
     }
