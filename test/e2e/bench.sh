@@ -17,8 +17,9 @@
 #                     $BENCH_PULUMI_ENV (e.g. "PULUMI_SKIP_CHECKPOINTS=true") is set for the program's
 #                     pulumi commands.
 #   credentials:      the program's renewal of the intermediates (their recorded end moved into the
-#                     renewal window of 72-hour intermediates) and its rotation of the reader tokens
-#                     (remoteSecrets.tokenGeneration raised): wall time of each `pulumi up`, median over
+#                     renewal window of 72-hour intermediates), its rotation of the reader tokens
+#                     (remoteSecrets.tokenGeneration raised) and of the root (each phase of
+#                     ca.rootRotation, then its end): wall time of each `pulumi up`, median over
 #                     $BENCH_RUNS runs, without istiod (the e2e test times istiod's part).
 #   e2e:              wall time of `npm run test:e2e` cold (empty build caches: what a fresh machine
 #                     pays) and warm (caches kept), and their ratio.
@@ -175,10 +176,13 @@ credentials)
     bench_stack false
     rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
     stack_file="$project/Pulumi.bench.yaml"
-    echo "  istio-multicluster:ca: { validityHours: 72 }" >>"$stack_file"
+    set_ca() { sed -i '/istio-multicluster:ca:/d' "$stack_file" && echo "  istio-multicluster:ca: $1" >>"$stack_file"; }
     renewals=() rotations=() kubeconfigs=()
+    declare -A root_steps=()
+    root_phases=(prepare trust-both sign-new new-only)
     for cluster in "${E2E_CLUSTERS[@]}"; do kubeconfigs+=("$work/$cluster/admin.kubeconfig"); done
     for ((i = 1; i <= runs; i++)); do
+        set_ca "{ validityHours: 72 }"
         p up
         node build/test/e2e/bench/credentials.js expire "$project" bench 30 "${kubeconfigs[@]}"
         t0=$(now); p up; t1=$(now)
@@ -187,12 +191,23 @@ credentials)
         echo "  istio-multicluster:remoteSecrets: { tokenGeneration: $i }" >>"$stack_file"
         t2=$(now); p up; t3=$(now)
         grep -Eq "\+-$((n * (n - 1))) replaced" "$work/last.log" || { cat "$work/last.log" >&2; log "run $i: the rotation replaced no token"; exit 1; }
+        # The root's rotation, each phase a `pulumi up` (docs/credentials.md), without the wait between
+        # phases that workloads need (waitHours 0), then its end: the old root and its intermediates deleted.
+        for step in "${root_phases[@]}" end; do
+            if [ "$step" = end ]; then set_ca "{ validityHours: 72, rootGeneration: 1 }"; else set_ca "{ validityHours: 72, rootRotation: { phase: $step, waitHours: 0 } }"; fi
+            t4=$(now); p up; t5=$(now)
+            grep -Eq "[0-9]+ (updated|created|deleted|replaced)" "$work/last.log" || { cat "$work/last.log" >&2; log "run $i: root rotation $step changed nothing"; exit 1; }
+            root_steps[$step]+="$(elapsed "$t4" "$t5") "
+        done
         p destroy
         renewals+=("$(elapsed "$t0" "$t1")") rotations+=("$(elapsed "$t2" "$t3")")
         log "run $i: renewal ${renewals[-1]} s, rotation ${rotations[-1]} s"
     done
     printf 'renewal of %d intermediates (pulumi up): median %.1f s over %d runs (%s)\n' "$n" "$(printf '%s\n' "${renewals[@]}" | median)" "$runs" "${renewals[*]}"
     printf 'rotation of %d reader tokens (pulumi up): median %.1f s over %d runs (%s)\n' "$((n * (n - 1)))" "$(printf '%s\n' "${rotations[@]}" | median)" "$runs" "${rotations[*]}"
+    for step in "${root_phases[@]}" end; do
+        printf 'root rotation, %s (pulumi up): median %.1f s over %d runs (%s)\n' "$step" "$(printf '%s\n' ${root_steps[$step]} | median)" "$runs" "${root_steps[$step]% }"
+    done
     ;;
 compare)
     rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
