@@ -23,7 +23,8 @@ export interface IstioInstall {
  * get a proxy once the primary's istiod reads the remote and is reachable from it.
  */
 export function installIstio(config: StackConfig, plan: MeshPlan, clusters: readonly Cluster[], trust: MeshTrust): IstioInstall {
-    const istio = { version: config.istio.version, chartSource: config.istio.chartRepo, values: config.istio.values };
+    const istio = { chartSource: config.istio.chartRepo, values: config.istio.values };
+    const revisionsOf = (name: string) => config.clusters.find((c) => c.name === name)!.istio;
     const awaitWorkloads = config.workloads.awaitReady;
     const clusterNamed = (name: string) => clusters.find((c) => c.clusterName === name)!;
     const planes = new Map<string, IstioControlPlane>();
@@ -42,6 +43,7 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
             meshId: config.meshId,
             trustDomain: config.trustDomain,
             istio,
+            revisions: revisionsOf(name),
             ca: trust.bundles[name],
             istioHub: config.images.istioHub,
             awaitWorkloads,
@@ -58,6 +60,7 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
             network,
             namespace: planes.get(name)!.namespace,
             istio,
+            revisions: revisionsOf(name),
             injector,
             exposeServices: gateway === "network-and-services",
             externalAddress: clusterNamed(name).nodeAddress,
@@ -77,6 +80,7 @@ export function installIstio(config: StackConfig, plan: MeshPlan, clusters: read
                 provider: clusterNamed(primary.name).provider,
                 namespace: plane.namespace,
                 istiod: plane.istiod,
+                revisions: revisionsOf(primary.name).revisions.map((r) => r.name),
                 gatewayChart: gateways.get(primary.name)!.chart,
                 gatewayService: gateways.get(primary.name)!.service,
             });
