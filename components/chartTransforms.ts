@@ -54,9 +54,10 @@ export function revisionTagFollows(chart: string, otherCharts: readonly { readon
  * The `base` chart's validator of the default revision (`istiod-default-validator`) names that
  * revision's istiod in its webhooks, which Pulumi leaves to istiod (leaveWebhooksToIstiod): when
  * `defaultRevision` changes, only its `istio.io/rev` label would. Replaced on that label, it is
- * created again for the new revision (deleted first: its name is fixed).
+ * created again for the new revision, deleted first: created first, it would be applied over the old
+ * object of the same name, whose fields the old resource and istiod own (a server-side-apply conflict).
  */
 export const replaceDefaultValidatorOnRevision: pulumi.ResourceTransform = ({ type, props, opts }) =>
     type === VALIDATING_WEBHOOK_CONFIGURATION && props.metadata?.name === "istiod-default-validator"
-        ? { props, opts: { ...opts, replaceOnChanges: [...(opts.replaceOnChanges ?? []), 'metadata.labels["istio.io/rev"]'] } }
+        ? { props, opts: { ...opts, replaceOnChanges: [...(opts.replaceOnChanges ?? []), 'metadata.labels["istio.io/rev"]'], deleteBeforeReplace: true } }
         : undefined;

@@ -142,6 +142,7 @@ describe("the objects that follow the default tag", () => {
         const validator = "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration";
         const replaced = await replaceDefaultValidatorOnRevision(args("cluster1-istio-base:istiod-default-validator", {}, validator));
         assert.deepEqual(replaced?.opts.replaceOnChanges, ['metadata.labels["istio.io/rev"]']);
+        assert.equal((replaced?.opts as pulumi.CustomResourceOptions | undefined)?.deleteBeforeReplace, true, "its name is fixed: created first, it would conflict with the old object");
         assert.equal(await replaceDefaultValidatorOnRevision(args("cluster1-istiod-canary:istio-validator-canary-istio-system", {}, validator)), undefined);
     });
 
