@@ -8,7 +8,8 @@ import { SIX_CLUSTERS_MIXED, TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenari
 /**
  * What the program registered for these configs before it had upgrade strategies (main at f860280,
  * recorded with test/harness/resourceDigests.ts): a stack that never set a strategy, a revision or a
- * cluster's own version must plan no change.
+ * cluster's own version must plan no change. Record again (print resourceDigests of these configs)
+ * only with a change that is meant to reach existing stacks, and say so in its commit.
  */
 const RECORDED: Record<string, Record<string, string>> = JSON.parse(
     fs.readFileSync("test/fixtures/in-place-resources.json", "utf8"),
