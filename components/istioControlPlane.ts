@@ -74,8 +74,6 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     readonly base: k8s.helm.v4.Chart;
     /** The chart of the revision the `default` tag points to (of the one revision, in place): what injects the workloads. */
     readonly istiod: k8s.helm.v4.Chart;
-    /** Every revision's chart. */
-    readonly istiods: readonly k8s.helm.v4.Chart[];
     /** Changes whenever istiod's objects are rendered from another chart version or other values. */
     readonly istiodDigest: pulumi.Output<string>;
 
@@ -206,7 +204,6 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             );
             return { revision, chart, digest: renderingDigest("istiod", version, values) };
         });
-        this.istiods = charts.map((c) => c.chart);
         this.istiod = charts.find((c) => c.revision === defaultRevision)!.chart;
         this.istiodDigest = charts.length === 1 ? charts[0].digest : pulumi.all(charts.map((c) => c.digest)).apply((digests) => digests.join(","));
 
