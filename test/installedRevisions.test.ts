@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { parseStackConfig, StackConfigInput } from "../stacks/config";
 import { SUPPORT_POLICY } from "../stacks/config/supportPolicy";
-import { installedRevisions, revisionsOf, skippedMinorProblems } from "../stacks/installedRevisions";
+import { installedRevisions, requireSupportedUpgrade, revisionsOf, skippedMinorProblems } from "../stacks/installedRevisions";
 import { existingCluster, kindCluster } from "./harness/scenarios";
 
 const webhook = (name: string, labels: Record<string, string>) => ({ metadata: { name, labels } });
@@ -100,5 +100,23 @@ describe("reading the revisions before any resource is registered", () => {
             assert.equal(url, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations?labelSelector=app%3Dsidecar-injector");
             assert.match(String(accept), /as=PartialObjectMetadataList/);
         }
+    });
+
+    it("stops the program with the config's message at a version that would skip a minor version, and at a cluster it cannot ask", async () => {
+        const runs = await apiServer(200, [INJECTOR_1_30], []);
+        const clustersOf = (second: string) => [
+            { name: "c0", network: "n0", kubeconfig: runs, apiServer: "https://10.0.0.1:6443" },
+            { name: "c1", network: "n1", kubeconfig: second, apiServer: "https://10.0.1.1:6443" },
+        ];
+        const skipping = parseStackConfig({ meshId: "mesh1", clusters: clustersOf(runs), istio: { version: "1.32.0" } }).config;
+        await assert.rejects(requireSupportedUpgrade(skipping, 2000), (err: Error) =>
+            /^Invalid stack config \(2 problems\):\n {2}- istio\.version: got "1\.32\.0"; expected a version within one minor version of 1\.30\.4, which c0 runs now .*\n {2}- istio\.version: .* which c1 runs now/.test(err.message),
+        );
+        const failing = parseStackConfig({ meshId: "mesh1", clusters: clustersOf(await apiServer(500, [], [])), istio: { version: "1.31.0" } }).config;
+        await assert.rejects(requireSupportedUpgrade(failing, 2000), {
+            message:
+                "Cannot check the Istio version change against the support policy; stopped before changing anything:\n  - c1: could not read which Istio runs there: HTTP 500 Internal Server Error",
+        });
+        await requireSupportedUpgrade(parseStackConfig({ meshId: "mesh1", clusters: clustersOf(runs), istio: { version: "1.31.0" } }).config, 2000);
     });
 });
