@@ -30,3 +30,34 @@ export const leaveWebhooksToIstiod: pulumi.ResourceTransform = ({ type, props, o
     type === VALIDATING_WEBHOOK_CONFIGURATION
         ? { props, opts: { ...opts, ignoreChanges: [...(opts.ignoreChanges ?? []), "webhooks"] } }
         : undefined;
+
+/**
+ * The objects of a revision tag (`istio-revision-tag-<tag>` and `istiod-revision-tag-<tag>`), rendered
+ * by the chart of the revision the tag points to. When the tag moves, the object passes to another
+ * revision's chart under another Pulumi name: as a new resource, Pulumi would create (take over) the
+ * object and then delete it with the old resource. Aliased to its name under each other revision's
+ * chart, it is the same resource, updated in place: the preview shows the tag's `istio.io/rev` and its
+ * webhooks' service change from one revision to the other.
+ */
+export function revisionTagFollows(chart: string, otherCharts: readonly { readonly name: string; readonly urn: pulumi.Input<string> }[]): pulumi.ResourceTransform {
+    return ({ name, props, opts }) => {
+        if (props.metadata?.labels?.["istio.io/tag"] === undefined || !name.startsWith(`${chart}:`)) {
+            return undefined;
+        }
+        const object = name.slice(chart.length);
+        const aliases = otherCharts.map((other) => ({ name: `${other.name}${object}`, parent: other.urn }));
+        return { props, opts: { ...opts, aliases: [...(opts.aliases ?? []), ...aliases] } };
+    };
+}
+
+/**
+ * The `base` chart's validator of the default revision (`istiod-default-validator`) names that
+ * revision's istiod in its webhooks, which Pulumi leaves to istiod (leaveWebhooksToIstiod): when
+ * `defaultRevision` changes, only its `istio.io/rev` label would. Replaced on that label, it is
+ * created again for the new revision, deleted first: created first, it would be applied over the old
+ * object of the same name, whose fields the old resource and istiod own (a server-side-apply conflict).
+ */
+export const replaceDefaultValidatorOnRevision: pulumi.ResourceTransform = ({ type, props, opts }) =>
+    type === VALIDATING_WEBHOOK_CONFIGURATION && props.metadata?.name === "istiod-default-validator"
+        ? { props, opts: { ...opts, replaceOnChanges: [...(opts.replaceOnChanges ?? []), 'metadata.labels["istio.io/rev"]'], deleteBeforeReplace: true } }
+        : undefined;

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { chartLocation, IstioCharts, mergeValues, renderingDigest } from "./helmValues";
+import { chartLocation, defaultRevisionOf, IN_PLACE, IstioCharts, mergeValues, renderingDigest, Revisions } from "./helmValues";
 import { REPAIR_EDITS_ON_UP } from "./ownership";
 
 export const EAST_WEST_GATEWAY = "istio-eastwestgateway";
@@ -11,6 +11,12 @@ export interface EastWestGatewayArgs {
     readonly network: string;
     readonly namespace: pulumi.Input<string>;
     readonly istio: IstioCharts;
+    /**
+     * The cluster's istiod revisions. The gateway is upgraded in place, as Istio's guides do for gateways:
+     * it is of the version of the revision the `default` tag points to and, with named revisions,
+     * labelled with that revision, so a move of the tag rolls its pods, which that revision injects.
+     */
+    readonly revisions: Revisions;
     /**
      * What the gateway pod needs to get its proxy from an injector: istiod's chart (installed after
      * istio-base and its CRDs), whose webhook also validates the Gateway; on a remote, also what lets its
@@ -54,8 +60,15 @@ export class EastWestGateway extends pulumi.ComponentResource {
             : { type: "LoadBalancer" };
         // `networkGateway` makes the chart add the network label, ISTIO_META_REQUESTED_NETWORK_VIEW and the
         // ports 15021, 15443, 15012 and 15017.
+        const { name: revision, version } = defaultRevisionOf(args.revisions);
         const values = mergeValues(
-            { name: EAST_WEST_GATEWAY, networkGateway: args.network, labels: { ...EAST_WEST_SELECTOR, app: EAST_WEST_GATEWAY }, service },
+            {
+                name: EAST_WEST_GATEWAY,
+                networkGateway: args.network,
+                labels: { ...EAST_WEST_SELECTOR, app: EAST_WEST_GATEWAY },
+                service,
+                ...(revision === IN_PLACE ? {} : { revision }),
+            },
             args.istio.values.gateway,
         );
         // One resource per object, like istiod's chart (see IstioControlPlane), under the same release name.
@@ -64,14 +77,14 @@ export class EastWestGateway extends pulumi.ComponentResource {
             {
                 name: EAST_WEST_GATEWAY,
                 ...chartLocation(args.istio.chartSource, "gateway"),
-                version: args.istio.version,
+                version,
                 namespace: args.namespace,
                 values,
                 skipAwait: !args.awaitWorkloads,
             },
             { ...childOpts, dependsOn: args.injector },
         );
-        this.chartDigest = renderingDigest("gateway", args.istio.version, values);
+        this.chartDigest = renderingDigest("gateway", version, values);
         this.service = pulumi.interpolate`${args.namespace}/${EAST_WEST_GATEWAY}`;
 
         this.gateway = !args.exposeServices ? undefined : new k8s.apiextensions.CustomResource(

@@ -23,13 +23,40 @@ export type ChartSource =
     | { readonly type: "oci"; readonly url: string; readonly credentials?: ChartCredentials }
     | { readonly type: "directory"; readonly path: string };
 
-/** The Istio charts of one mesh: their version, their source and extra Helm values per chart. */
+/** The Istio charts of one mesh: their source and extra Helm values per chart. */
 export interface IstioCharts {
-    readonly version: string;
     readonly chartSource: ChartSource;
     /** Merged over the program's own values. */
     readonly values: Readonly<Record<IstioChart, Values>>;
 }
+
+/** The revision name of an in-place install: the istiod chart's `revision: ""`, which Istio calls `default`. */
+export const IN_PLACE = "";
+
+/** An istiod revision: the `revision` value of the istiod chart ("" for the unnamed one of an in-place install) and its chart version. */
+export interface Revision {
+    readonly name: string;
+    readonly version: string;
+}
+
+/** The istiod revisions of one cluster and the one the revision tag `default` points to ("" for an in-place install, which has no tag). */
+export interface Revisions {
+    readonly revisions: readonly Revision[];
+    readonly defaultRevision: string;
+}
+
+/** The revision the `default` tag points to. */
+export const defaultRevisionOf = ({ revisions, defaultRevision }: Revisions): Revision => revisions.find((r) => r.name === defaultRevision)!;
+
+/** Orders MAJOR.MINOR.PATCH versions (a prerelease as its version). */
+function compareVersions(a: string, b: string): number {
+    const [x, y] = [a, b].map((v) => v.split(/[.-]/).slice(0, 3).map(Number));
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+}
+
+/** The newest version of `revisions`: the CRDs of the `base` chart must serve every istiod. */
+export const newestVersion = ({ revisions }: Revisions): string =>
+    revisions.map((r) => r.version).reduce((newest, v) => (compareVersions(v, newest) > 0 ? v : newest));
 
 function isPlainObject(value: unknown): value is Values {
     return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -123,6 +150,18 @@ export function istiodRoleValues(role: RoleValues, clusterName: string, network:
  */
 export function multiRootValues(rotating: boolean): Values {
     return rotating ? { env: { ISTIO_MULTIROOT_MESH: "true" } } : {};
+}
+
+/**
+ * The `istiod` chart's values for a revision (none for the in-place one): its name, and on the revision
+ * the `default` tag points to, the tag, whose webhooks inject every namespace labelled
+ * `istio-injection: enabled` (and `istio.io/rev: default`) and every pod labelled `sidecar.istio.io/inject: "true"`.
+ */
+export function revisionValues(revision: string, defaultRevision: string): Values {
+    if (revision === IN_PLACE) {
+        return {};
+    }
+    return { revision, ...(revision === defaultRevision ? { revisionTags: ["default"] } : {}) };
 }
 
 /**

@@ -1,13 +1,28 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { leaveWebhooksToIstiod, retainOnDeleteFromConfig } from "./chartTransforms";
+import { leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision, retainOnDeleteFromConfig, revisionTagFollows } from "./chartTransforms";
 import { ClusterConnection, clusterProvider } from "./cluster";
-import { baseRoleValues, chartLocation, ControlPlaneRole, injectorBeforeIstiodValues, IstioCharts, istiodRoleValues, mergeValues, multiRootValues, renderingDigest } from "./helmValues";
+import {
+    baseRoleValues,
+    chartLocation,
+    ControlPlaneRole,
+    IN_PLACE,
+    injectorBeforeIstiodValues,
+    IstioCharts,
+    istiodRoleValues,
+    mergeValues,
+    multiRootValues,
+    newestVersion,
+    renderingDigest,
+    revisionValues,
+    Revisions,
+} from "./helmValues";
 import { ClusterCaBundle } from "./caPhases";
 import { REPAIR_EDITS_ON_UP, STACK_ANNOTATION, stackIdentity } from "./ownership";
 
 export const ISTIO_NAMESPACE = "istio-system";
 const CONTROL_PLANE_TYPE = "istio-multicluster:istio:ControlPlane";
+const CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
 /** The provider a remote's istiod objects are applied through (see IstioControlPlane). */
 const servedBy = (remote: string, primary: string) => `${remote}-k8s-served-by-${primary}`;
 /**
@@ -27,6 +42,8 @@ export interface IstioControlPlaneArgs {
     readonly meshId: string;
     readonly trustDomain: string;
     readonly istio: IstioCharts;
+    /** The istiod revisions (one chart each) and the one the revision tag `default` points to. */
+    readonly revisions: Revisions;
     readonly ca: ClusterCaBundle;
     /** Registry for istiod's images and, through its injector, the proxies' and gateways'. */
     readonly istioHub: string;
@@ -61,6 +78,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     /** `istio-system/cacerts`, which istiod's plugged-in CA reads. */
     readonly cacerts: k8s.core.v1.Secret;
     readonly base: k8s.helm.v4.Chart;
+    /** The chart of the revision the `default` tag points to (of the one revision, in place): what injects the workloads. */
     readonly istiod: k8s.helm.v4.Chart;
     /** Changes whenever istiod's objects are rendered from another chart version or other values. */
     readonly istiodDigest: pulumi.Output<string>;
@@ -121,11 +139,11 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             `${name}-istio-base`,
             {
                 ...chartLocation(istio.chartSource, "base"),
-                version: istio.version,
+                version: newestVersion(args.revisions),
                 namespace: this.namespace,
                 values: mergeValues(
                     {
-                        defaultRevision: "default",
+                        defaultRevision: args.revisions.defaultRevision === IN_PLACE ? "default" : args.revisions.defaultRevision,
                         base: { enableCRDTemplates: true },
                         global: { istioNamespace: ISTIO_NAMESPACE },
                         ...baseRoleValues(args.role),
@@ -134,7 +152,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 ),
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, transforms: [retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod] },
+            { ...childOpts, transforms: [retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision] },
         );
 
         // `istiod` is rendered into one resource per object too, under the release name Helm would give
@@ -143,7 +161,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         // the next run (see Cluster). istiod patches its validator (leaveWebhooksToIstiod) and the sidecar
         // injector's `caBundle`; the chart renders no `caBundle`, so Pulumi neither applies nor diffs it.
         // istiod reads `cacerts` only when it starts, so it must exist first (no data flows between them).
-        const requestedIstiodValues = mergeValues(
+        const istiodValues = mergeValues(
             mergeValues(
                 {
                     global: {
@@ -158,7 +176,6 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             ),
             istio.values.istiod,
         );
-        const istiodValues = mergeValues(requestedIstiodValues, injectorBeforeIstiodValues(requestedIstiodValues, ISTIO_NAMESPACE));
         // A remote's istiod objects (its injector and the `istiod` Service) point at its primary's exposure,
         // so `pulumi destroy` must delete them first. A v4 Chart's objects do not take on the chart's
         // dependencies, but every resource depends on its provider: on a remote the chart gets a provider
@@ -167,19 +184,37 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             args.role.type === "remote"
                 ? clusterProvider(servedBy(name, args.role.primary), args.connection, { parent: this, dependsOn: [args.role.primaryExposure] })
                 : args.provider;
-        this.istiod = new k8s.helm.v4.Chart(
-            `${name}-istiod`,
-            {
-                name: "istiod",
-                ...chartLocation(istio.chartSource, "istiod"),
-                version: istio.version,
-                namespace: this.namespace,
-                values: istiodValues,
-                skipAwait: !args.awaitWorkloads,
-            },
-            { ...childOpts, provider: istiodProvider, dependsOn: [this.base, cacerts], transforms: [leaveWebhooksToIstiod] },
-        );
-        this.istiodDigest = renderingDigest("istiod", istio.version, istiodValues);
+        // One chart per revision: `istiod` for an in-place install, `istiod-<revision>` beside each other
+        // otherwise, the revision tag `default` rendered by the chart of the revision it points to.
+        const { revisions, defaultRevision } = args.revisions;
+        const chartName = (revision: string) => (revision === IN_PLACE ? `${name}-istiod` : `${name}-istiod-${revision}`);
+        const charts = revisions.map(({ name: revision, version }) => {
+            const revisionOwn = mergeValues(istiodValues, revisionValues(revision, defaultRevision));
+            const values = mergeValues(revisionOwn, injectorBeforeIstiodValues(revisionOwn, ISTIO_NAMESPACE));
+            const others = revisions
+                .filter((r) => r.name !== revision)
+                .map((r) => ({ name: chartName(r.name), urn: pulumi.createUrn(chartName(r.name), CHART_TYPE, this) }));
+            const chart = new k8s.helm.v4.Chart(
+                chartName(revision),
+                {
+                    name: revision === IN_PLACE ? "istiod" : `istiod-${revision}`,
+                    ...chartLocation(istio.chartSource, "istiod"),
+                    version,
+                    namespace: this.namespace,
+                    values,
+                    skipAwait: !args.awaitWorkloads,
+                },
+                {
+                    ...childOpts,
+                    provider: istiodProvider,
+                    dependsOn: [this.base, cacerts],
+                    transforms: [leaveWebhooksToIstiod, revisionTagFollows(chartName(revision), others)],
+                },
+            );
+            return { revision, chart, digest: renderingDigest("istiod", version, values) };
+        });
+        this.istiod = charts.find((c) => c.revision === defaultRevision)!.chart;
+        this.istiodDigest = charts.length === 1 ? charts[0].digest : pulumi.all(charts.map((c) => c.digest)).apply((digests) => digests.join(","));
 
         this.registerOutputs({ namespace: this.namespace, istiodDigest: this.istiodDigest });
     }

@@ -3,7 +3,25 @@ import * as pulumi from "@pulumi/pulumi";
 import { EAST_WEST_SELECTOR } from "./eastWestGateway";
 import { REPAIR_EDITS_ON_UP } from "./ownership";
 
-const ISTIOD_HOST = "istiod.istio-system.svc.cluster.local";
+import { IN_PLACE } from "./helmValues";
+
+/**
+ * The routes of the exposure: for an in-place istiod, every connection on 15012 and 15017 to `istiod`
+ * (as `expose-istiod.yaml`); for named revisions, each by the name a remote's proxies and API server
+ * ask for (SNI), `istiod-<revision>.istio-system.svc`, to that revision's istiod, so a remote's
+ * revisions reach the primary's revisions of the same name through one gateway.
+ */
+export function istiodRoutes(revisions: readonly string[]): object[] {
+    return revisions.flatMap((revision) => {
+        const service = revision === IN_PLACE ? "istiod" : `istiod-${revision}`;
+        const host = `${service}.istio-system.svc.cluster.local`;
+        const sniHosts = revision === IN_PLACE ? ["*"] : [`${service}.istio-system.svc`];
+        return [
+            { match: [{ port: 15012, sniHosts }], route: [{ destination: { host, port: { number: 15012 } } }] },
+            { match: [{ port: 15017, sniHosts }], route: [{ destination: { host, port: { number: 443 } } }] },
+        ];
+    });
+}
 
 export interface IstiodExposureArgs {
     /** The primary's provider. */
@@ -11,6 +29,8 @@ export interface IstiodExposureArgs {
     readonly namespace: pulumi.Input<string>;
     /** The primary's istiod chart: its webhook validates the Gateway and the VirtualService. */
     readonly istiod: pulumi.Resource;
+    /** The names of the primary's istiod revisions ("" for an in-place one). */
+    readonly revisions: readonly string[];
     /** The primary's east-west gateway chart, which makes the Service the remotes reach istiod through. */
     readonly gatewayChart: pulumi.Resource;
     /** That Service, `<namespace>/<name>`. */
@@ -88,10 +108,7 @@ export class IstiodExposure extends pulumi.ComponentResource {
                 spec: {
                     hosts: ["*"],
                     gateways: [this.gateway.metadata.name],
-                    tls: [
-                        { match: [{ port: 15012, sniHosts: ["*"] }], route: [{ destination: { host: ISTIOD_HOST, port: { number: 15012 } } }] },
-                        { match: [{ port: 15017, sniHosts: ["*"] }], route: [{ destination: { host: ISTIOD_HOST, port: { number: 443 } } }] },
-                    ],
+                    tls: istiodRoutes(args.revisions),
                 },
             },
             childOpts,

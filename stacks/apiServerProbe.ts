@@ -21,13 +21,15 @@ export type ApiServerAnswer =
     | { readonly failure: string };
 
 /**
- * `GET <path>` on the connection's API server with its certificate authorities and credentials, as
+ * `GET <path>` (with its `?query`, if any) on the connection's API server with its certificate authorities and credentials, as
  * client-go would send it; gives up after `timeoutMs`.
  */
 export function getFromApiServer(connection: ApiServerConnection, path: string, accept: string, timeoutMs: number): Promise<ApiServerAnswer> {
     const url = new URL(connection.server);
     // Below the server's own path, as client-go does (an API server behind a proxy path).
-    url.pathname = `${url.pathname.replace(/\/+$/, "")}${path}`;
+    const [pathname, query] = path.split("?");
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}${pathname}`;
+    url.search = query ?? "";
     return new Promise((resolve) => {
         const options: https.RequestOptions = {
             method: "GET",

@@ -16,9 +16,10 @@ import { clusters, loopbackApiServerWarnings, rolesOf, topology, topologyAgreesW
 import { images } from "./config/images";
 import { CHART_CREDENTIALS_SECRET_ONLY, istio } from "./config/istio";
 import { DNS1123_LABEL, DNS1123_LABEL_ALLOWED, isObject, section, text } from "./config/keys";
-import { problem } from "./config/problems";
+import { keyOf, problem } from "./config/problems";
 import { remoteSecrets, tokenRotationNeedsIstio } from "./config/remoteSecrets";
 import { multiRootIsTheProgramsWhileRotating } from "./config/rootRotation";
+import { clusterIstio, clusterOverridesAgree, meshWithinOneMinor } from "./config/supportPolicy";
 import { testApp, verificationNeedsTestApp, verify, workloads } from "./config/testApp";
 import { oneVersionWarning } from "./helloworldVersion";
 import { impliedTopology } from "./topology";
@@ -62,10 +63,12 @@ export const stackConfigSchema = section({
     .superRefine(...intermediatesMatchClusters)
     .superRefine(...multiRootIsTheProgramsWhileRotating)
     .superRefine(...verificationNeedsTestApp)
+    .superRefine(...clusterOverridesAgree)
+    .superRefine(...meshWithinOneMinor)
     .transform((c) => ({
         ...c,
         topology: c.topology ?? impliedTopology(rolesOf(c.clusters)),
-        clusters: c.clusters.map(withSource),
+        clusters: c.clusters.map((entry) => ({ ...withSource(entry), istio: clusterIstio(c.istio, c.clusters, entry) })),
         verify: { ...c.verify, enabled: c.verify.enabled ?? c.testApp.enabled },
     }));
 
@@ -73,11 +76,6 @@ export const stackConfigSchema = section({
 export type StackConfig = z.output<typeof stackConfigSchema>;
 /** The config as written: keys without the `istio-multicluster:` prefix, values JSON-decoded. */
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
-
-/** `clusters[1].name`, `istio.values.istiod.global.network`: a key as the problems name it. */
-function keyOf(path: readonly PropertyKey[]): string {
-    return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
-}
 
 /** Values that must be set as secrets, in the order the problems list them. */
 const SECRET_ONLY = [CA_SECRET_ONLY, CHART_CREDENTIALS_SECRET_ONLY];

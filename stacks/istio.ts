@@ -30,7 +30,8 @@ export function installIstio(
     trust: MeshTrust,
     cacertsAnnotations: Readonly<Record<string, Readonly<Record<string, string>>>>,
 ): IstioInstall {
-    const istio = { version: config.istio.version, chartSource: config.istio.chartRepo, values: config.istio.values };
+    const istio = { chartSource: config.istio.chartRepo, values: config.istio.values };
+    const revisionsOf = (name: string) => config.clusters.find((c) => c.name === name)!.istio;
     const awaitWorkloads = config.workloads.awaitReady;
     const clusterNamed = (name: string) => clusters.find((c) => c.clusterName === name)!;
     const planes = new Map<string, IstioControlPlane>();
@@ -49,6 +50,7 @@ export function installIstio(
             meshId: config.meshId,
             trustDomain: config.trustDomain,
             istio,
+            revisions: revisionsOf(name),
             ca: trust.bundles[name],
             istioHub: config.images.istioHub,
             awaitWorkloads,
@@ -67,6 +69,7 @@ export function installIstio(
             network,
             namespace: planes.get(name)!.namespace,
             istio,
+            revisions: revisionsOf(name),
             injector,
             exposeServices: gateway === "network-and-services",
             externalAddress: clusterNamed(name).nodeAddress,
@@ -86,6 +89,7 @@ export function installIstio(
                 provider: clusterNamed(primary.name).provider,
                 namespace: plane.namespace,
                 istiod: plane.istiod,
+                revisions: revisionsOf(primary.name).revisions.map((r) => r.name),
                 gatewayChart: gateways.get(primary.name)!.chart,
                 gatewayService: gateways.get(primary.name)!.service,
             });

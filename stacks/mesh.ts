@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
 import { CrossClusterCheck, CrossClusterResult } from "../components/crossClusterCheck";
+import { defaultRevisionOf } from "../components/helmValues";
 import { MeshTrust } from "../components/meshTrust";
 import { GoneRemoteControlPlane } from "../components/istioControlPlane";
 import { TestApp } from "../components/testApp";
@@ -133,7 +134,7 @@ export function deployMesh(
             role: plan.clusters[i].role,
             controlPlane: plan.clusters[i].controlPlane,
             apiServer: c.apiServer,
-            istioVersion: config.istio.version,
+            istioVersion: defaultRevisionOf(entries[i].istio).version,
         })),
         rootCert: trust.rootCert,
         verification,

@@ -67,7 +67,7 @@ describe("an OCI registry as istio.chartRepo in the stack config", () => {
         const charts = resources.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart");
         assert.equal(charts.length, 6);
         for (const chart of charts) {
-            assert.equal(chart.inputs.version, config.istio.version, chart.name);
+            assert.equal(chart.inputs.version, config.istio.revisions[0].version, chart.name);
         }
         return charts;
     }

@@ -255,9 +255,9 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
         title: "Helm values that would change a cluster's role",
         values: { ...VALID, istio: { values: { base: { profile: "remote" }, istiod: { profile: "remote", global: { remotePilotAddress: "10.0.0.1" } } } } },
         problems: [
-            'istio.values.base.profile: got "remote"; expected no value: the program sets it from meshId, trustDomain and clusters[]',
-            'istio.values.istiod.profile: got "remote"; expected no value: the program sets it from meshId, trustDomain and clusters[]',
-            'istio.values.istiod.global.remotePilotAddress: got "10.0.0.1"; expected no value: the program sets it from meshId, trustDomain and clusters[]',
+            'istio.values.base.profile: got "remote"; expected no value: the program sets it from meshId, trustDomain, clusters[] and the istio revisions',
+            'istio.values.istiod.profile: got "remote"; expected no value: the program sets it from meshId, trustDomain, clusters[] and the istio revisions',
+            'istio.values.istiod.global.remotePilotAddress: got "10.0.0.1"; expected no value: the program sets it from meshId, trustDomain, clusters[] and the istio revisions',
         ],
     },
     {
@@ -358,7 +358,7 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
     {
         title: "Helm values that contradict the program's own",
         values: { ...VALID, istio: { values: { istiod: { global: { network: "other" } } } } },
-        problems: ['istio.values.istiod.global.network: got "other"; expected no value: the program sets it from meshId, trustDomain and clusters[]'],
+        problems: ['istio.values.istiod.global.network: got "other"; expected no value: the program sets it from meshId, trustDomain, clusters[] and the istio revisions'],
     },
     {
         title: "values for a chart the program does not install",
@@ -374,7 +374,7 @@ const CASES: { title: string; values: Record<string, unknown>; secret?: string[]
         title: "a misspelt cluster key",
         values: { ...VALID, clusters: [KIND_CLUSTERS[0], { ...KIND_CLUSTERS[1], netwrok: "network2" }] },
         problems: [
-            'clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer, role, primary, existingIstioNamespace, helloworldVersion, gone)',
+            'clusters[1].netwrok: got "network2"; expected no such key (allowed keys: name, network, kind, kubeconfig, context, apiServer, role, primary, existingIstioNamespace, helloworldVersion, istioVersion, defaultRevision, gone)',
         ],
     },
     {

@@ -249,7 +249,7 @@ for (const scenario of SCENARIOS) {
                 assert.equal(clusterOfProvider(istiod.provider), remote);
                 assert.equal(istiod.inputs.name, "istiod");
                 assert.equal(istiod.inputs.chart, "istiod");
-                assert.equal(istiod.inputs.version, config.istio.version);
+                assert.equal(istiod.inputs.version, config.istio.revisions[0].version);
                 assert.equal(istiod.inputs.namespace, "istio-system");
                 assert.deepEqual(istiod.inputs.values, {
                     profile: "remote",

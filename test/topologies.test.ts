@@ -147,7 +147,7 @@ for (const scenario of SCENARIOS) {
                 const istiod = byName(resources, `${cluster}-istiod`);
                 assert.equal(istiod.type, "kubernetes:helm.sh/v4:Chart");
                 assert.equal(istiod.inputs.name, "istiod");
-                assert.equal(istiod.inputs.version, config.istio.version);
+                assert.equal(istiod.inputs.version, config.istio.revisions[0].version);
                 assert.equal(istiod.inputs.namespace, "istio-system");
                 assert.equal(istiod.inputs.values.global.meshID, config.meshId);
                 assert.equal(istiod.inputs.values.global.multiCluster.clusterName, cluster);
@@ -291,7 +291,7 @@ for (const scenario of SCENARIOS) {
                     role: "primary",
                     controlPlane: name,
                     apiServer: scenario.apiServers[name],
-                    istioVersion: config.istio.version,
+                    istioVersion: config.istio.revisions[0].version,
                 })),
             );
             const verification = await valueOf(outputs.verification!);

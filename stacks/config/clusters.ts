@@ -8,6 +8,7 @@ import { HELLOWORLD_VERSIONS } from "../../components/testApp";
 import { helloworldVersionOf } from "../helloworldVersion";
 import { impliedTopology, Role, ROLES, TOPOLOGIES, Topology } from "../topology";
 import { API_SERVER_ALLOWED, isHttpsUrl, isLoopback, kubeconfigContent } from "./apiServer";
+import { SEMVER } from "./istio";
 import { DNS1123_LABEL, DNS1123_LABEL_ALLOWED, flag, isObject, onceValid, Rule, section, text } from "./keys";
 import { expects, problem, report } from "./problems";
 
@@ -65,6 +66,20 @@ const cluster = section({
         .enum(HELLOWORLD_VERSIONS, expects('"v1" or "v2"'))
         .optional()
         .meta({ "x-default": "`v2` if the name ends in an even number, else `v1`", description: "the helloworld version the test app runs in this cluster" }),
+    istioVersion: text('a chart version like "1.30.4" (MAJOR.MINOR.PATCH)', SEMVER)
+        .optional()
+        .meta({
+            "x-default": "`istio.version`",
+            description:
+                "with `istio.upgradeStrategy: InPlace`, on a primary: the Istio version of this cluster and its remotes, to upgrade one cluster at a time; within one minor version of every other cluster's",
+        }),
+    defaultRevision: text(DNS1123_LABEL_ALLOWED, DNS1123_LABEL)
+        .optional()
+        .meta({
+            "x-default": "`istio.defaultRevision`",
+            description:
+                "with `istio.upgradeStrategy: RevisionBased`, on a primary: the revision the tag `default` points to in this cluster and its remotes, to move it one cluster at a time",
+        }),
     gone: flag().optional().meta({
         default: false,
         description:
@@ -129,8 +144,8 @@ const cluster = section({
  * problems with the clusters show the entries as they were written.
  */
 export function withSource(c: z.output<typeof cluster>) {
-    const { name, network, role = "primary", primary, kind, kubeconfig, context, apiServer, existingIstioNamespace = false, gone = false } = c;
-    const entry = { name, network, role, primary, existingIstioNamespace, gone, helloworldVersion: helloworldVersionOf(c) };
+    const { name, network, role = "primary", primary, kind, kubeconfig, context, apiServer, existingIstioNamespace = false, gone = false, istioVersion, defaultRevision } = c;
+    const entry = { name, network, role, primary, existingIstioNamespace, gone, helloworldVersion: helloworldVersionOf(c), istioVersion, defaultRevision };
     if (kubeconfig === undefined) {
         return { ...entry, source: { type: "kind" as const, nodeImage: kind === true ? undefined : kind?.nodeImage } };
     }

@@ -1,12 +1,13 @@
 /** The `istio` section: which charts, from where, with which extra values; and what destroy keeps. */
 import * as fs from "fs";
 import { z } from "zod";
-import { ChartSource } from "../../components/helmValues";
+import { ChartSource, IN_PLACE } from "../../components/helmValues";
 import { localChartVersion } from "../localCharts";
-import { flag, isObject, onceValid, section, SecretOnly, secretSection, text } from "./keys";
+import { DNS1123_LABEL, DNS1123_LABEL_ALLOWED, flag, isObject, onceValid, section, SecretOnly, secretSection, text } from "./keys";
 import { expects, problem, report } from "./problems";
 
-const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+export const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+const VERSION_ALLOWED = 'a chart version like "1.30.4" (MAJOR.MINOR.PATCH)';
 const REPO_URL = /^(https?|oci):\/\/[^/\s]+/;
 const OCI_URL = /^oci:\/\//;
 
@@ -23,6 +24,10 @@ export const OFFICIAL_ISTIO_CHART_REPO = "https://blob.istio.io/istio-release/ch
 /** The newest Istio release announced on istio.io (news/releases/1.31.x/announcing-1.31.1). */
 export const DEFAULT_ISTIO_VERSION = "1.31.1";
 
+/** Why a version must be a local chart directory's own. */
+export const localChartsAllowed = (dir: string) =>
+    `the version of the base, istiod and gateway charts in istio.chartRepo (${JSON.stringify(dir)}): Helm installs a local chart as it is, whatever version is asked for`;
+
 const CHART_REPO_ALLOWED = "a Helm repository URL (https://, http:// or oci://) or an existing directory holding the base, istiod and gateway charts";
 
 /** Extra Helm values for one chart; `owned` are the values the program sets itself from the stack config. */
@@ -33,17 +38,52 @@ function helmValues(chart: string, owned: string[]) {
             for (const key of owned) {
                 const value = key.split(".").reduce<unknown>((node, part) => (isObject(node) ? node[part] : undefined), values);
                 if (value !== undefined) {
-                    report(ctx, key.split("."), problem(value, "no value: the program sets it from meshId, trustDomain and clusters[]"));
+                    report(ctx, key.split("."), problem(value, "no value: the program sets it from meshId, trustDomain, clusters[] and the istio revisions"));
                 }
             }
         })
         .default({});
 }
 
+/** How a version change reaches the clusters (the Sail Operator's names for its update strategies). */
+export const UPGRADE_STRATEGIES = ["InPlace", "RevisionBased"] as const;
+export type UpgradeStrategy = (typeof UPGRADE_STRATEGIES)[number];
+
+const REVISION_NAME_ALLOWED = `${DNS1123_LABEL_ALLOWED}, not "default" (the name of the revision tag)`;
+
+const revision = section({
+    name: text(REVISION_NAME_ALLOWED, DNS1123_LABEL)
+        .refine((name) => name !== "default", expects(REVISION_NAME_ALLOWED))
+        .meta({ description: "the revision's name (`revision` of the istiod chart): its istiod is `istiod-<name>`, its namespaces' label `istio.io/rev: <name>`" }),
+    version: text(VERSION_ALLOWED, SEMVER).meta({ description: "the Istio chart version of this revision" }),
+});
+
 export const istio = section({
-    version: text('a chart version like "1.30.4" (MAJOR.MINOR.PATCH)', SEMVER)
-        .default(DEFAULT_ISTIO_VERSION)
-        .meta({ description: "the Istio chart version, `MAJOR.MINOR.PATCH`; with a local chart directory, the one its charts' `Chart.yaml` files declare" }),
+    version: text(VERSION_ALLOWED, SEMVER)
+        .optional()
+        .meta({
+            "x-default": `\`${DEFAULT_ISTIO_VERSION}\` (with \`InPlace\`)`,
+            description:
+                "with `upgradeStrategy: InPlace`, the Istio chart version, `MAJOR.MINOR.PATCH`; with a local chart directory, the one its charts' `Chart.yaml` files declare; no value with `RevisionBased` (each revision names its version)",
+        }),
+    upgradeStrategy: z
+        .enum(UPGRADE_STRATEGIES, expects('"InPlace" (one istiod per primary, upgraded where it runs) or "RevisionBased" (istiod revisions side by side, the default tag moved between them)'))
+        .default("InPlace")
+        .meta({
+            description:
+                "`InPlace`: one unnamed istiod per primary, whose version change updates it where it runs; `RevisionBased`: the istiod revisions of `revisions` side by side in every primary, the revision tag `default` (and so every namespace labelled `istio-injection: enabled`, and the east-west gateways) on `defaultRevision` (see *Upgrading* in docs/operations.md)",
+        }),
+    revisions: z
+        .array(revision, expects("a list of revisions, each with name and version"))
+        .min(1, expects("a list of at least one revision, each with name and version"))
+        .optional()
+        .meta({ description: "with `upgradeStrategy: RevisionBased` (and required there): the istiod revisions every primary runs, and its remotes with it" }),
+    defaultRevision: text(DNS1123_LABEL_ALLOWED, DNS1123_LABEL)
+        .optional()
+        .meta({
+            description:
+                "with `upgradeStrategy: RevisionBased` (and required there): the revision the revision tag `default` points to, the name of one in `revisions`; the base chart's validation and the east-west gateways follow it",
+        }),
     chartRepo: text(CHART_REPO_ALLOWED)
         .refine((s) => REPO_URL.test(s) || (fs.existsSync(s) && fs.statSync(s).isDirectory()), expects(CHART_REPO_ALLOWED, "path"))
         .default(OFFICIAL_ISTIO_CHART_REPO)
@@ -67,8 +107,9 @@ export const istio = section({
         .default(false)
         .meta({ description: "leave Istio's CRDs (and every Istio resource) in the clusters on `pulumi destroy`, as `helm uninstall` does; see *Destroy* in docs/operations.md" }),
     values: section({
-        base: helmValues("base", ["profile"]).meta({
-            description: "extra Helm values for the `base` chart, merged over the program's own; `profile` is the program's (`remote` on remotes) and refused here",
+        base: helmValues("base", ["profile", "defaultRevision"]).meta({
+            description:
+                "extra Helm values for the `base` chart, merged over the program's own; `profile` (`remote` on remotes) and `defaultRevision` are the program's and refused here",
         }),
         istiod: helmValues("istiod", [
             "global.meshID",
@@ -81,17 +122,46 @@ export const istio = section({
             "global.configCluster",
             "global.remotePilotAddress",
             "istiodRemote.injectionPath",
+            // By revision.
+            "revision",
+            "revisionTags",
         ]).meta({
             description:
-                "extra Helm values for `istiod`, in every cluster; the program sets `global.meshID`, `global.multiCluster.clusterName`, `global.network` and `meshConfig.trustDomain` itself, and by role `profile`, `global.externalIstiod`, `global.configCluster`, `global.remotePilotAddress` and `istiodRemote.injectionPath`, and refuses them here",
+                "extra Helm values for `istiod`, in every cluster; the program sets `global.meshID`, `global.multiCluster.clusterName`, `global.network` and `meshConfig.trustDomain` itself, by role `profile`, `global.externalIstiod`, `global.configCluster`, `global.remotePilotAddress` and `istiodRemote.injectionPath`, and by revision `revision` and `revisionTags`, and refuses them here",
         }),
-        gateway: helmValues("gateway", ["name", "networkGateway"]).meta({
-            description: "extra Helm values for the east-west `gateway`; `name` and `networkGateway` are the program's and refused here",
+        gateway: helmValues("gateway", ["name", "networkGateway", "revision"]).meta({
+            description: "extra Helm values for the east-west `gateway`; `name`, `networkGateway` and `revision` are the program's and refused here",
         }),
     }).prefault({}),
 })
-    // Helm renders a local chart whatever version it is asked for: istio.version must be the charts' own.
-    .superRefine(({ version, chartRepo }, ctx) => {
+    // Each strategy has its own keys: one version, or revisions with the one the default tag points to.
+    .superRefine(({ upgradeStrategy, version, revisions, defaultRevision }, ctx) => {
+        if (upgradeStrategy === "InPlace") {
+            for (const [key, value] of [["revisions", revisions], ["defaultRevision", defaultRevision]] as const) {
+                if (value !== undefined) {
+                    report(ctx, [key], problem(value, 'no value with upgradeStrategy "InPlace" (revisions are for "RevisionBased")'));
+                }
+            }
+            return;
+        }
+        if (version !== undefined) {
+            report(ctx, ["version"], problem(version, 'no value with upgradeStrategy "RevisionBased": each of istio.revisions names its version'));
+        }
+        if (revisions === undefined) {
+            return report(ctx, ["revisions"], problem(undefined, 'a list of at least one revision, each with name and version, with upgradeStrategy "RevisionBased"'));
+        }
+        const names = revisions.map((r) => r.name);
+        names.forEach((name, i) => {
+            if (names.indexOf(name) !== i) {
+                report(ctx, ["revisions", i, "name"], problem(name, `a name not used by another revision (istio.revisions[${names.indexOf(name)}] is already named "${name}")`));
+            }
+        });
+        if (defaultRevision === undefined || !names.includes(defaultRevision)) {
+            report(ctx, ["defaultRevision"], problem(defaultRevision, `the name of one of istio.revisions (${names.join(", ")}), which the revision tag default points to`));
+        }
+    }, onceValid("upgradeStrategy", "version", "revisions", "defaultRevision"))
+    // Helm renders a local chart whatever version it is asked for: every version must be the charts' own.
+    .superRefine(({ version, revisions, chartRepo }, ctx) => {
         if (chartRepo.type !== "directory") {
             return;
         }
@@ -101,11 +171,12 @@ export const istio = section({
         } catch (err) {
             return report(ctx, ["chartRepo"], problem(chartRepo.path, `${CHART_REPO_ALLOWED} of one version; ${(err as Error).message}`, "path"));
         }
-        if (charts !== version) {
-            const where = `the version of the base, istiod and gateway charts in istio.chartRepo (${JSON.stringify(chartRepo.path)})`;
-            report(ctx, ["version"], problem(version, `${JSON.stringify(charts)}, ${where}: Helm installs a local chart as it is, whatever version is asked for`));
+        const versions: [PropertyKey[], string][] =
+            revisions === undefined ? [[["version"], version ?? DEFAULT_ISTIO_VERSION]] : revisions.map((r, i) => [["revisions", i, "version"], r.version]);
+        for (const [key, value] of versions.filter(([, v]) => v !== charts)) {
+            report(ctx, key, problem(value, `${JSON.stringify(charts)}, ${localChartsAllowed(chartRepo.path)}`));
         }
-    }, onceValid("version", "chartRepo"))
+    }, onceValid("version", "revisions", "chartRepo"))
     // A login belongs to a repository or registry, and its password never crosses the network in plain text.
     .superRefine(({ chartRepo, chartCredentials }, ctx) => {
         if (chartCredentials === undefined) {
@@ -129,9 +200,11 @@ export const istio = section({
             );
         }
     }, onceValid("chartRepo", "chartCredentials"))
-    // The rule above has refused credentials for a directory.
-    .transform(({ chartRepo, chartCredentials, ...istio }) => ({
+    // The rule above has refused credentials for a directory. With InPlace, the one unnamed revision.
+    .transform(({ chartRepo, chartCredentials, version, revisions, defaultRevision, ...istio }) => ({
         ...istio,
+        revisions: revisions ?? [{ name: IN_PLACE, version: version ?? DEFAULT_ISTIO_VERSION }],
+        defaultRevision: defaultRevision ?? IN_PLACE,
         chartRepo: chartRepo.type === "directory" || chartCredentials === undefined ? chartRepo : { ...chartRepo, credentials: chartCredentials },
     }))
     .prefault({});

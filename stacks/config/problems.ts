@@ -37,3 +37,8 @@ export const expects = (allowed: string, shown: Shown = "abbreviated") => ({
 export function report(ctx: z.RefinementCtx<unknown>, path: PropertyKey[], text: string): void {
     ctx.addIssue({ code: "custom", path, message: text });
 }
+
+/** `clusters[1].name`, `istio.values.istiod.global.network`: a key as the problems name it. */
+export function keyOf(path: readonly PropertyKey[]): string {
+    return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
+}

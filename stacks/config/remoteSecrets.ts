@@ -37,18 +37,28 @@ export const remoteSecrets = section({
 }).prefault({});
 
 /** A rotated token reaches istiod by an in-place update of its remote secret, which older Istio mishandles. */
-export const tokenRotationNeedsIstio: Rule<{ istio: { version: string }; remoteSecrets: z.output<typeof remoteSecrets> }> = [
-    ({ istio, remoteSecrets }, ctx) => {
-        if (remoteSecrets.tokenGeneration !== 0 && !rotatesReaderTokensInPlace(istio.version)) {
+export const tokenRotationNeedsIstio: Rule<{
+    istio: { upgradeStrategy: string; revisions: readonly { version: string }[] };
+    clusters: readonly { istioVersion?: string }[];
+    remoteSecrets: z.output<typeof remoteSecrets>;
+}> = [
+    ({ istio, clusters, remoteSecrets }, ctx) => {
+        const versions: [string, string][] = [
+            ...istio.revisions.map((r, j): [string, string] => [istio.upgradeStrategy === "InPlace" ? "istio.version" : `istio.revisions[${j}].version`, r.version]),
+            ...clusters.flatMap((c, i): [string, string][] => (c.istioVersion === undefined ? [] : [[`clusters[${i}].istioVersion`, c.istioVersion]])),
+        ];
+        const old = versions.find(([, version]) => !rotatesReaderTokensInPlace(version));
+        if (remoteSecrets.tokenGeneration !== 0 && old !== undefined) {
+            const [key, version] = old;
             report(
                 ctx,
                 ["remoteSecrets", "tokenGeneration"],
                 problem(
                     remoteSecrets.tokenGeneration,
-                    `0 while istio.version is ${JSON.stringify(istio.version)}: a rotated token reaches istiod by an update of its remote secret in place, which Istio before ${READER_TOKEN_ROTATION_SINCE} mishandles (1.30.0 to 1.30.3 have rotation bugs; before 1.30 istiod drops the cluster until the new client has synced); upgrade istio.version first`,
+                    `0 while ${key} is ${JSON.stringify(version)}: a rotated token reaches istiod by an update of its remote secret in place, which Istio before ${READER_TOKEN_ROTATION_SINCE} mishandles (1.30.0 to 1.30.3 have rotation bugs; before 1.30 istiod drops the cluster until the new client has synced); upgrade ${key} first`,
                 ),
             );
         }
     },
-    onceValid("istio", "remoteSecrets"),
+    onceValid("istio", "clusters", "remoteSecrets"),
 ];

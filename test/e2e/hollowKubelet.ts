@@ -74,6 +74,18 @@ export class HollowKubelet {
     }
 
     /**
+     * What a kubelet does once a deleted pod's containers have stopped: removes the pods of this node
+     * that are being deleted (here at once, no container runs). Without it they stay Terminating, and
+     * a deleted Deployment with them.
+     */
+    finishTerminatingPods(): void {
+        const pods = JSON.parse(mustKubectl(this.kubeconfig, ["get", "pods", "--all-namespaces", "-o", "json"])).items;
+        for (const pod of pods.filter((p: any) => p.spec.nodeName === this.nodeName && p.metadata.deletionTimestamp)) {
+            mustKubectl(this.kubeconfig, ["delete", "pod", pod.metadata.name, "-n", pod.metadata.namespace, "--grace-period=0", "--force", "--ignore-not-found"]);
+        }
+    }
+
+    /**
      * Gives each LoadBalancer Service without one the ingress address a cloud load balancer would
      * (`address`: one per cluster is enough here, where only the east-west gateway asks for one).
      */

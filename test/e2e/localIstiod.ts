@@ -36,6 +36,8 @@ export class LocalIstiod {
         readonly listenIp: string,
         private readonly root: string,
         private readonly binary: string,
+        /** The Deployment the pod stands for: `istiod`, or `istiod-<revision>`. */
+        readonly deployment = "istiod",
     ) {}
 
     /** istiod's HTTP debug endpoint (`/debug/...`, `/ready`). */
@@ -48,10 +50,10 @@ export class LocalIstiod {
     }
 
     start(): void {
-        const deployment = getJson(this.adminKubeconfig, ["deployment", "istiod", "-n", ISTIO_NAMESPACE]);
+        const deployment = getJson(this.adminKubeconfig, ["deployment", this.deployment, "-n", ISTIO_NAMESPACE]);
         const pod = deployment.spec.template.spec;
         const container = pod.containers.find((c: any) => c.name === "discovery");
-        const podName = `istiod-local-${this.cluster}`;
+        const podName = `${this.deployment}-local-${this.cluster}`;
         fs.rmSync(this.root, { recursive: true, force: true });
         fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
         this.secretVolumes = [];
