@@ -176,7 +176,9 @@ credentials)
     bench_stack false
     rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
     stack_file="$project/Pulumi.bench.yaml"
-    set_ca() { sed -i '/istio-multicluster:ca:/d' "$stack_file" && echo "  istio-multicluster:ca: $1" >>"$stack_file"; }
+    # Under `config:`, which need not be the file's last key once the stack exists (encryptionsalt).
+    set_config() { sed -i "/istio-multicluster:$1:/d; /^config:/a\\  istio-multicluster:$1: $2" "$stack_file"; }
+    set_ca() { set_config ca "$1"; }
     renewals=() rotations=() kubeconfigs=()
     declare -A root_steps=()
     root_phases=(prepare trust-both sign-new new-only)
@@ -187,8 +189,7 @@ credentials)
         node build/test/e2e/bench/credentials.js expire "$project" bench 30 "${kubeconfigs[@]}"
         t0=$(now); p up; t1=$(now)
         grep -Eq "\+-$n replaced" "$work/last.log" || { cat "$work/last.log" >&2; log "run $i: the renewal replaced no intermediate"; exit 1; }
-        sed -i '/istio-multicluster:remoteSecrets:/d' "$stack_file"
-        echo "  istio-multicluster:remoteSecrets: { tokenGeneration: $i }" >>"$stack_file"
+        set_config remoteSecrets "{ tokenGeneration: $i }"
         t2=$(now); p up; t3=$(now)
         grep -Eq "\+-$((n * (n - 1))) replaced" "$work/last.log" || { cat "$work/last.log" >&2; log "run $i: the rotation replaced no token"; exit 1; }
         # The root's rotation, each phase a `pulumi up` (docs/credentials.md), without the wait between
