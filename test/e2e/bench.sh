@@ -170,6 +170,7 @@ for (const direction of Object.keys(runs[0].firstAnswer)) {
 console.log(`  pulumi up with the traffic check: ${range(runs.map((r) => r.upWithCheck))}`);
 console.log(`  pulumi destroy: ${range(runs.map((r) => r.destroy))}`);
 ' "$E2E_WORK/traffic.jsonl"
+    ;;
 credentials)
     bench_stack false
     rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
