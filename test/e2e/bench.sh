@@ -261,6 +261,7 @@ scale)
             control_plane_usage
             pulumi stack export --stack bench --cwd "$project" >"$work/state.json"
             node build/test/e2e/bench/stateSize.js "$work/state.json" "$n"
+            echo "the backend's state file: $(($(stat -c %s "$work"/state/.pulumi/stacks/*/bench.json) / 1024)) KB"
         fi
         for step in preview preview-no-refresh diff down; do
             compare_step program "$step"

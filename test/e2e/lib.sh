@@ -103,10 +103,10 @@ e2e_helm() {
 # Starts the control planes of E2E_CLUSTERS under $1, one after the other, and sets
 # E2E_CLUSTERS_READY_SECONDS to the time until the last was ready. By default each has an etcd of its
 # own and every controller; with E2E_CONTROL_PLANES=light they share one etcd (in $1/etcd, on
-# cluster1's etcd ports), each API server under a key prefix of its own, and run only the controllers
-# in E2E_LIGHT_CONTROLLERS (docs/testing.md says what that leaves out).
+# cluster1's etcd ports), each API server under a key prefix of its own, run only the controllers in
+# E2E_LIGHT_CONTROLLERS and no pod-network proxy (docs/testing.md says what that leaves out).
 e2e_start_clusters() {
-    local work=$1 k ports api etcd peer shared_etcd="" controllers="" t0
+    local work=$1 k ports api etcd peer shared_etcd="" controllers="" pod_network=true t0
     t0=$(date +%s.%N)
     case "${E2E_CONTROL_PLANES:-separate}" in
     separate) ;;
@@ -114,7 +114,7 @@ e2e_start_clusters() {
         ports=$(e2e_ports 1) || return
         read -r api shared_etcd peer <<<"$ports"
         bash test/e2e/controlplane/controlplane.sh etcd "$work/etcd" "$shared_etcd" "$peer" >&2
-        controllers=$E2E_LIGHT_CONTROLLERS
+        controllers=$E2E_LIGHT_CONTROLLERS pod_network=false
         ;;
     *)
         log "E2E_CONTROL_PLANES must be separate or light, not '$E2E_CONTROL_PLANES'"
@@ -127,7 +127,7 @@ e2e_start_clusters() {
         if [[ -n $shared_etcd ]]; then
             etcd=$shared_etcd peer=""
         fi
-        CONTROLPLANE_CONTROLLERS=$controllers bash test/e2e/controlplane/controlplane.sh start "cluster$k" "$work/cluster$k" "$api" "$etcd" ${peer:+"$peer"} >&2
+        CONTROLPLANE_CONTROLLERS=$controllers CONTROLPLANE_POD_NETWORK=$pod_network bash test/e2e/controlplane/controlplane.sh start "cluster$k" "$work/cluster$k" "$api" "$etcd" ${peer:+"$peer"} >&2
     done
     E2E_CLUSTERS_READY_SECONDS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
     log "${#E2E_CLUSTERS[@]} control planes ready in $E2E_CLUSTERS_READY_SECONDS s"

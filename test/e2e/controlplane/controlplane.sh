@@ -22,7 +22,8 @@
 #       stops only the API server (the cluster becomes unreachable) / starts it again
 #
 # CONTROLPLANE_CONTROLLERS, if set, lists the controllers kube-controller-manager runs (its --controllers),
-# instead of all but the node lifecycle controller.
+# instead of all but the node lifecycle controller. CONTROLPLANE_POD_NETWORK=false starts no
+# pod-network proxy: for clusters where no pod runs, whose webhooks the API server never reaches.
 #
 # The binaries come from build-kube.sh ($KUBE_BIN_DIR, or the PATH).
 set -euo pipefail
@@ -102,8 +103,11 @@ start() {
         prefix=/registry
     fi
 
-    node "$(dirname "$0")/pod-network-proxy.mjs" "$dir/pod-network.sock" >"$dir/pod-network-proxy.log" 2>&1 &
-    echo $! >"$dir/pod-network-proxy.pid"
+    # Without the proxy, the API server's calls to the pod network fail at once, as to a pod that is gone.
+    if [[ ${CONTROLPLANE_POD_NETWORK:-true} == true ]]; then
+        node "$(dirname "$0")/pod-network-proxy.mjs" "$dir/pod-network.sock" >"$dir/pod-network-proxy.log" 2>&1 &
+        echo $! >"$dir/pod-network-proxy.pid"
+    fi
     cat >"$dir/egress-selector.yaml" <<YAML
 apiVersion: apiserver.k8s.io/v1beta1
 kind: EgressSelectorConfiguration
