@@ -21,6 +21,14 @@
 #                     (remoteSecrets.tokenGeneration raised) and of the root (each phase of
 #                     ca.rootRotation, then its end): wall time of each `pulumi up`, median over
 #                     $BENCH_RUNS runs, without istiod (the e2e test times istiod's part).
+#   controlplanes:    seconds until E2E_CLUSTER_COUNT control planes (E2E_CONTROL_PLANES, see
+#                     test/e2e/lib.sh) are ready, one after the other, and their resident memory and CPU
+#                     time by program; then checks that each API server serves its own objects only.
+#   scale:            the program alone on E2E_CLUSTER_COUNT control planes: their start and usage, then
+#                     $BENCH_RUNS runs of `pulumi up` (peak memory of the Pulumi processes), no-change
+#                     preview with and without refresh, `preview --diff` and `pulumi destroy`; after the
+#                     first `up`, the control planes' usage and the state's size by resource type.
+#                     $BENCH_PULUMI_ENV as for compare.
 #   e2e:              wall time of `npm run test:e2e` cold (empty build caches: what a fresh machine
 #                     pays) and warm (caches kept), and their ratio.
 #   sizes:            size of each binary the e2e toolchain builds (built first if not cached).
@@ -33,6 +41,25 @@ runs=${BENCH_RUNS:-5}
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# "median [min–max]" of the numbers on stdin.
+spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%.1f [%.1f–%.1f]", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[1], v[NR] }'; }
+
+# Resident memory and CPU time (since it started) of each control-plane process under $work, from the
+# pid files controlplane.sh writes, summed by program, and of all of them.
+control_plane_usage() {
+    local pidfile pid
+    for pidfile in "$work"/cluster*/*.pid "$work"/etcd/*.pid; do
+        [[ -f $pidfile ]] || continue
+        pid=$(<"$pidfile")
+        # VmRSS in kB; utime and stime, in clock ticks, are the 14th and 15th fields of stat.
+        echo "$(basename "$pidfile" .pid) $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status") $(awk '{ print $14 + $15 }' "/proc/$pid/stat")"
+    done | awk -v hz="$(getconf CLK_TCK)" '
+        { kb[$1] += $2; ticks[$1] += $3; n[$1]++; all_kb += $2; all_ticks += $3 }
+        END {
+            for (p in kb) printf "  %-24s %2d x, %6.0f MB, %7.1f s CPU\n", p, n[p], kb[p] / 1024, ticks[p] / hz
+            printf "  %-24s       %6.0f MB, %7.1f s CPU\n", "all", all_kb / 1024, all_ticks / hz
+        }'
+}
 
 # Starts the control planes and a stack named bench with one cluster and network per control plane, on
 # the official charts; with the test app unless $1 is false.
@@ -221,6 +248,50 @@ compare)
     done
     print_scaling
     ;;
+controlplanes)
+    e2e_setup istio-mc-bench
+    work=$E2E_WORK
+    echo "${#E2E_CLUSTERS[@]} control planes (E2E_CONTROL_PLANES=${E2E_CONTROL_PLANES:-separate}) ready in $E2E_CLUSTERS_READY_SECONDS s, one after the other; then:"
+    control_plane_usage
+    # Each serves its own objects: a namespace created in every cluster is listed by that cluster only.
+    for cluster in "${E2E_CLUSTERS[@]}"; do
+        kubectl --kubeconfig "$work/$cluster/admin.kubeconfig" create namespace "probe-$cluster" >/dev/null
+    done
+    for cluster in "${E2E_CLUSTERS[@]}"; do
+        probes=$(kubectl --kubeconfig "$work/$cluster/admin.kubeconfig" get namespaces -o name | grep '/probe-' | tr '\n' ' ')
+        [[ $probes == "namespace/probe-$cluster " ]] || { log "$cluster lists the namespaces '$probes'"; exit 1; }
+    done
+    echo "each API server lists its own namespace and no other's"
+    ;;
+scale)
+    rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
+    bench_stack false
+    results="$work/results.tsv"
+    [[ -z ${BENCH_PULUMI_ENV:-} ]] || echo "every pulumi command of the program runs with: $BENCH_PULUMI_ENV"
+    echo "$n control planes (E2E_CONTROL_PLANES=${E2E_CONTROL_PLANES:-separate}) ready in $E2E_CLUSTERS_READY_SECONDS s, one after the other; then:"
+    control_plane_usage
+    for ((run = 1; run <= runs; run++)); do
+        compare_program_up
+        if ((run == 1)); then
+            echo "the control planes after the first pulumi up:"
+            control_plane_usage
+            pulumi stack export --stack bench --cwd "$project" >"$work/state.json"
+            node build/test/e2e/bench/stateSize.js "$work/state.json" "$n"
+            echo "the backend's state file: $(($(stat -c %s "$work"/state/.pulumi/stacks/*/bench.json) / 1024)) KB"
+        fi
+        for step in preview preview-no-refresh diff down; do
+            compare_step program "$step"
+        done
+        log "run $run done"
+    done
+    echo "$n clusters, $runs run(s), seconds as median [min–max]:"
+    for step in up down preview preview-no-refresh diff; do
+        printf '  %-20s %s\n' "$step" "$(awk -F '\t' -v step="$step" '$2 == step { print $4 }' "$results" | spread)"
+    done
+    printf '  %-20s %s MB\n' "peak RSS of up" "$(for ((run = 1; run <= runs; run++)); do
+        node -p "JSON.parse(require('fs').readFileSync('$work/watch-$run.json', 'utf8')).peakRssBytes / 1e6"
+    done | spread)"
+    ;;
 e2e)
     cold_root=$(mktemp -d "${TMPDIR:-/tmp}/istio-mc-cold.XXXXXX")
     trap 'chmod -R u+w "$cold_root" 2>/dev/null; rm -rf "$cold_root"' EXIT
@@ -242,7 +313,7 @@ sizes)
     done
     ;;
 *)
-    echo "usage: npm run bench [-- updown|sync|credentials|compare|e2e|sizes]" >&2
+    echo "usage: npm run bench [-- updown|sync|traffic|credentials|compare|scale|e2e|sizes]" >&2
     exit 2
     ;;
 esac

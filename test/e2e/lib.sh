@@ -14,6 +14,10 @@ E2E_NODE_VERSION=22.23.3
 E2E_CACHE="${ISTIO_MC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/istio-multicluster}"
 E2E_PORT_BASE=${E2E_PORT_BASE:-16400}
 E2E_MAX_CLUSTERS=10
+# What kube-controller-manager runs with E2E_CONTROL_PLANES=light: what `pulumi up` and `pulumi destroy`
+# of the program need when no pod runs (service-account token Secrets, namespace deletion, and the
+# garbage collector, which finishes the provider's foreground deletions).
+E2E_LIGHT_CONTROLLERS=serviceaccount,serviceaccount-token,namespace,garbagecollector
 # Names of the data-plane e2e's network namespaces and links start with this (test/e2e/dataplane/).
 export E2E_POD_NETWORK="imc$((E2E_PORT_BASE / 100))"
 
@@ -96,14 +100,37 @@ e2e_helm() {
     export PATH="${HELM_BIN%/*}:$PATH"
 }
 
-# Starts the control planes of E2E_CLUSTERS under $1.
+# Starts the control planes of E2E_CLUSTERS under $1, one after the other, and sets
+# E2E_CLUSTERS_READY_SECONDS to the time until the last was ready. By default each has an etcd of its
+# own and every controller; with E2E_CONTROL_PLANES=light they share one etcd (in $1/etcd, on
+# cluster1's etcd ports), each API server under a key prefix of its own, run only the controllers in
+# E2E_LIGHT_CONTROLLERS and no pod-network proxy (docs/testing.md says what that leaves out).
 e2e_start_clusters() {
-    local work=$1 k ports
+    local work=$1 k ports api etcd peer shared_etcd="" controllers="" pod_network=true t0
+    t0=$(date +%s.%N)
+    case "${E2E_CONTROL_PLANES:-separate}" in
+    separate) ;;
+    light)
+        ports=$(e2e_ports 1) || return
+        read -r api shared_etcd peer <<<"$ports"
+        bash test/e2e/controlplane/controlplane.sh etcd "$work/etcd" "$shared_etcd" "$peer" >&2
+        controllers=$E2E_LIGHT_CONTROLLERS pod_network=false
+        ;;
+    *)
+        log "E2E_CONTROL_PLANES must be separate or light, not '$E2E_CONTROL_PLANES'"
+        return 1
+        ;;
+    esac
     for ((k = 1; k <= ${#E2E_CLUSTERS[@]}; k++)); do
-        ports=$(e2e_ports "$k")
-        # shellcheck disable=SC2086 # three ports
-        bash test/e2e/controlplane/controlplane.sh start "cluster$k" "$work/cluster$k" $ports >&2
+        ports=$(e2e_ports "$k") || return
+        read -r api etcd peer <<<"$ports"
+        if [[ -n $shared_etcd ]]; then
+            etcd=$shared_etcd peer=""
+        fi
+        CONTROLPLANE_CONTROLLERS=$controllers CONTROLPLANE_POD_NETWORK=$pod_network bash test/e2e/controlplane/controlplane.sh start "cluster$k" "$work/cluster$k" "$api" "$etcd" ${peer:+"$peer"} >&2
     done
+    E2E_CLUSTERS_READY_SECONDS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    log "${#E2E_CLUSTERS[@]} control planes ready in $E2E_CLUSTERS_READY_SECONDS s"
 }
 
 # Stops every control plane under $1, whatever E2E_CLUSTERS says by now.
@@ -113,7 +140,7 @@ e2e_stop_clusters() {
     for pid in "$work"/istiod-*.pid; do
         [[ -f $pid ]] && kill -KILL "$(<"$pid")" 2>/dev/null || true
     done
-    for dir in "$work"/cluster*/; do
+    for dir in "$work"/cluster*/ "$work/etcd/"; do
         [[ -d $dir ]] && bash test/e2e/controlplane/controlplane.sh stop "$dir" >&2 || true
     done
     # Plugins and programs that outlived a killed pulumi CLI (the fault suite kills some) run from here.

@@ -11,10 +11,19 @@
 #
 #   controlplane.sh start <name> <dir> <apiserver-port> <etcd-client-port> <etcd-peer-port>
 #       writes <dir>/admin.kubeconfig (cluster-admin) and waits until the API server is ready
+#   controlplane.sh start <name> <dir> <apiserver-port> <etcd-client-port>
+#       the same without an etcd of its own: the API server keeps its objects under the key prefix
+#       /<name> of the etcd already at <etcd-client-port>, which other API servers may share
+#   controlplane.sh etcd <dir> <client-port> <peer-port>
+#       starts an etcd alone in <dir>, to be shared; `stop <dir>` stops it
 #   controlplane.sh stop <dir>
 #       stops the processes started in <dir>; safe to repeat and after a failed start
 #   controlplane.sh stop-apiserver <dir> / start-apiserver <dir>
 #       stops only the API server (the cluster becomes unreachable) / starts it again
+#
+# CONTROLPLANE_CONTROLLERS, if set, lists the controllers kube-controller-manager runs (its --controllers),
+# instead of all but the node lifecycle controller. CONTROLPLANE_POD_NETWORK=false starts no
+# pod-network proxy: for clusters where no pod runs, whose webhooks the API server never reaches.
 #
 # The binaries come from build-kube.sh ($KUBE_BIN_DIR, or the PATH).
 set -euo pipefail
@@ -61,8 +70,20 @@ YAML
     chmod 600 "$4"
 }
 
+# An etcd in <dir>, its data in <dir>/etcd; returns at once (the API server waits for it).
+start_etcd() { # <dir> <client port> <peer port>
+    local dir=$1 name
+    name=$(basename "$dir")
+    mkdir -p "$dir"
+    "$(bin etcd)" --name "$name" --data-dir "$dir/etcd" --unsafe-no-fsync \
+        --listen-client-urls "http://127.0.0.1:$2" --advertise-client-urls "http://127.0.0.1:$2" \
+        --listen-peer-urls "http://127.0.0.1:$3" --initial-advertise-peer-urls "http://127.0.0.1:$3" \
+        --initial-cluster "$name=http://127.0.0.1:$3" >"$dir/etcd.log" 2>&1 &
+    echo $! >"$dir/etcd.pid"
+}
+
 start() {
-    local name=$1 dir=$2 port=$3 etcd_port=$4 peer_port=$5
+    local name=$1 dir=$2 port=$3 etcd_port=$4 peer_port=${5:-}
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     umask 077
@@ -75,14 +96,18 @@ start() {
     kubeconfig "$dir" admin "$port" "$dir/admin.kubeconfig"
     kubeconfig "$dir" controller-manager "$port" "$dir/controller-manager.kubeconfig"
 
-    "$(bin etcd)" --name "$name" --data-dir "$dir/etcd" --unsafe-no-fsync \
-        --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-        --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-        --initial-cluster "$name=http://127.0.0.1:$peer_port" >"$dir/etcd.log" 2>&1 &
-    echo $! >"$dir/etcd.pid"
+    # Its own etcd under Kubernetes' default key prefix, or a shared one under a prefix of its own.
+    local prefix=/$name
+    if [[ -n $peer_port ]]; then
+        start_etcd "$dir" "$etcd_port" "$peer_port"
+        prefix=/registry
+    fi
 
-    node "$(dirname "$0")/pod-network-proxy.mjs" "$dir/pod-network.sock" >"$dir/pod-network-proxy.log" 2>&1 &
-    echo $! >"$dir/pod-network-proxy.pid"
+    # Without the proxy, the API server's calls to the pod network fail at once, as to a pod that is gone.
+    if [[ ${CONTROLPLANE_POD_NETWORK:-true} == true ]]; then
+        node "$(dirname "$0")/pod-network-proxy.mjs" "$dir/pod-network.sock" >"$dir/pod-network-proxy.log" 2>&1 &
+        echo $! >"$dir/pod-network-proxy.pid"
+    fi
     cat >"$dir/egress-selector.yaml" <<YAML
 apiVersion: apiserver.k8s.io/v1beta1
 kind: EgressSelectorConfiguration
@@ -98,6 +123,7 @@ YAML
     # Kept so that one API server can be stopped and started again (the fault suite's lost cluster).
     cat >"$dir/kube-apiserver.args" <<ARGS
 --etcd-servers=http://127.0.0.1:$etcd_port
+--etcd-prefix=$prefix
 --bind-address=127.0.0.1
 --advertise-address=127.0.0.1
 --secure-port=$port
@@ -120,7 +146,7 @@ ARGS
     "$(bin kube-controller-manager)" --kubeconfig "$dir/controller-manager.kubeconfig" \
         --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false \
         --service-account-private-key-file "$dir/sa.key" --root-ca-file "$dir/ca.crt" \
-        --use-service-account-credentials --controllers '*,-node-lifecycle-controller' \
+        --use-service-account-credentials --controllers "${CONTROLPLANE_CONTROLLERS:-*,-node-lifecycle-controller}" \
         >"$dir/kube-controller-manager.log" 2>&1 &
     echo $! >"$dir/kube-controller-manager.pid"
     # Ready once the token controller works: the default service account of kube-system exists.
@@ -141,7 +167,8 @@ start_apiserver() { # <dir> <name>
     echo $! >"$dir/kube-apiserver.pid"
     if ! wait_until 90 curl -sf --cacert "$dir/ca.crt" --cert "$dir/admin.crt" --key "$dir/admin.key" "https://127.0.0.1:$port/readyz"; then
         echo "controlplane $name: kube-apiserver not ready after 90 s; last log lines:" >&2
-        tail -n 20 "$dir/etcd.log" "$dir/kube-apiserver.log" >&2
+        tail -n 20 "$dir/kube-apiserver.log" >&2
+        [[ ! -f $dir/etcd.log ]] || tail -n 20 "$dir/etcd.log" >&2 # its own etcd's
         return 1
     fi
 }
@@ -176,9 +203,10 @@ stop() {
 }
 
 case "${1:-}" in
-start) shift; (($# == 5)) || { echo "usage: $0 start <name> <dir> <apiserver-port> <etcd-client-port> <etcd-peer-port>" >&2; exit 2; }; start "$@" ;;
+start) shift; (($# == 4 || $# == 5)) || { echo "usage: $0 start <name> <dir> <apiserver-port> <etcd-client-port> [<etcd-peer-port>]" >&2; exit 2; }; start "$@" ;;
+etcd) shift; (($# == 3)) || { echo "usage: $0 etcd <dir> <client-port> <peer-port>" >&2; exit 2; }; start_etcd "$@" ;;
 stop) shift; (($# == 1)) || { echo "usage: $0 stop <dir>" >&2; exit 2; }; stop "$@" ;;
 stop-apiserver) shift; (($# == 1)) || { echo "usage: $0 stop-apiserver <dir>" >&2; exit 2; }; stop_apiserver "$@" ;;
 start-apiserver) shift; (($# == 1)) || { echo "usage: $0 start-apiserver <dir>" >&2; exit 2; }; start_apiserver "$1" "$(basename "$1")" ;;
-*) echo "usage: $0 start|stop|stop-apiserver|start-apiserver ..." >&2; exit 2 ;;
+*) echo "usage: $0 start|etcd|stop|stop-apiserver|start-apiserver ..." >&2; exit 2 ;;
 esac
