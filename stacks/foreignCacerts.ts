@@ -1,10 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CA_CERT_NOT_AFTER_ANNOTATION, ISTIO_NAMESPACE } from "../components/istioControlPlane";
-import { kubeconfigConnection } from "../components/kubeconfig";
 import { STACK_ANNOTATION, stackIdentity } from "../components/ownership";
-import { getFromApiServer } from "./apiServerProbe";
+import { getFromEachCluster } from "./askClusters";
 import { StackConfig } from "./config";
-import { PROBE_TIMEOUT_MS, proxyOf } from "./reachability";
+import { PROBE_TIMEOUT_MS } from "./reachability";
 import { InstalledCacerts } from "./rootRotation";
 import { stopProgram } from "./stopProgram";
 
@@ -45,42 +44,33 @@ export interface ReadCacerts {
 export async function foreignCacerts(clusters: StackConfig["clusters"], stack: string, timeoutMs: number): Promise<ReadCacerts> {
     const caCertNotAfter: Record<string, string> = {};
     const annotations: Record<string, Readonly<Record<string, string>> | null> = {};
-    const problems = await Promise.all(
-        clusters.map(async ({ name, source }) => {
-            if (source.type !== "existing") {
-                return undefined;
+    const answers = await getFromEachCluster(clusters, `/api/v1/namespaces/${ISTIO_NAMESPACE}/secrets/cacerts`, METADATA_ONLY, timeoutMs);
+    const problems = answers.map(({ name, answer }) => {
+        if ("failure" in answer) {
+            return `${name}: could not look for an existing ${ISTIO_NAMESPACE}/cacerts: ${answer.failure}`;
+        }
+        if (answer.status === 404) {
+            annotations[name] = null;
+            return undefined;
+        }
+        if (answer.status === 403) {
+            pulumi.log.warn(`cluster ${name}: the kubeconfig's user may not read ${ISTIO_NAMESPACE}/cacerts, so whether a site CA is there is not checked`);
+            return undefined;
+        }
+        if (answer.status !== 200) {
+            return `${name}: could not look for an existing ${ISTIO_NAMESPACE}/cacerts: HTTP ${answer.status} ${answer.statusMessage}`.trimEnd();
+        }
+        const metadata: ObjectMetadata = JSON.parse(answer.body).metadata ?? {};
+        const writer = foreignWriter(metadata, stack);
+        const notAfter = metadata.annotations?.[CA_CERT_NOT_AFTER_ANNOTATION];
+        if (writer === undefined) {
+            annotations[name] = metadata.annotations ?? {};
+            if (notAfter !== undefined) {
+                caCertNotAfter[name] = notAfter;
             }
-            const connection = kubeconfigConnection(source.kubeconfig, source.context);
-            if (proxyOf(connection) !== undefined) {
-                return undefined;
-            }
-            const answer = await getFromApiServer(connection, `/api/v1/namespaces/${ISTIO_NAMESPACE}/secrets/cacerts`, METADATA_ONLY, timeoutMs);
-            if ("failure" in answer) {
-                return `${name}: could not look for an existing ${ISTIO_NAMESPACE}/cacerts: ${answer.failure}`;
-            }
-            if (answer.status === 404) {
-                annotations[name] = null;
-                return undefined;
-            }
-            if (answer.status === 403) {
-                pulumi.log.warn(`cluster ${name}: the kubeconfig's user may not read ${ISTIO_NAMESPACE}/cacerts, so whether a site CA is there is not checked`);
-                return undefined;
-            }
-            if (answer.status !== 200) {
-                return `${name}: could not look for an existing ${ISTIO_NAMESPACE}/cacerts: HTTP ${answer.status} ${answer.statusMessage}`.trimEnd();
-            }
-            const metadata: ObjectMetadata = JSON.parse(answer.body).metadata ?? {};
-            const writer = foreignWriter(metadata, stack);
-            const notAfter = metadata.annotations?.[CA_CERT_NOT_AFTER_ANNOTATION];
-            if (writer === undefined) {
-                annotations[name] = metadata.annotations ?? {};
-                if (notAfter !== undefined) {
-                    caCertNotAfter[name] = notAfter;
-                }
-            }
-            return writer === undefined ? undefined : `${name}: ${ISTIO_NAMESPACE}/cacerts was written by ${writer}`;
-        }),
-    );
+        }
+        return writer === undefined ? undefined : `${name}: ${ISTIO_NAMESPACE}/cacerts was written by ${writer}`;
+    });
     return { problems: problems.filter((p): p is string => p !== undefined), caCertNotAfter, annotations };
 }
 

@@ -4,12 +4,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { IN_PLACE } from "../components/helmValues";
-import { kubeconfigConnection } from "../components/kubeconfig";
-import { getFromApiServer } from "./apiServerProbe";
+import { getFromEachCluster } from "./askClusters";
 import { ConfigError, StackConfig } from "./config";
 import { problem } from "./config/problems";
 import { minorsApart, SUPPORT_POLICY } from "./config/supportPolicy";
-import { PROBE_TIMEOUT_MS, proxyOf } from "./reachability";
+import { PROBE_TIMEOUT_MS } from "./reachability";
 import { stopProgram } from "./stopProgram";
 
 /** The injection webhooks of the istiod chart, every revision's and every role's (a remote has one too), as metadata only. */
@@ -55,30 +54,21 @@ export async function installedRevisions(
     timeoutMs: number,
 ): Promise<{ installed: Readonly<Record<string, InstalledRevision[]>>; problems: string[] }> {
     const installed: Record<string, InstalledRevision[]> = {};
-    const problems = await Promise.all(
-        clusters.map(async ({ name, source }) => {
-            if (source.type !== "existing") {
-                return undefined;
-            }
-            const connection = kubeconfigConnection(source.kubeconfig, source.context);
-            if (proxyOf(connection) !== undefined) {
-                return undefined;
-            }
-            const answer = await getFromApiServer(connection, INJECTORS, METADATA_LIST, timeoutMs);
-            if ("failure" in answer) {
-                return `${name}: could not read which Istio runs there: ${answer.failure}`;
-            }
-            if (answer.status === 403) {
-                pulumi.log.warn(`cluster ${name}: the kubeconfig's user may not list mutatingwebhookconfigurations, so the Istio version it runs is not checked against the support policy`);
-                return undefined;
-            }
-            if (answer.status !== 200) {
-                return `${name}: could not read which Istio runs there: HTTP ${answer.status} ${answer.statusMessage}`.trimEnd();
-            }
-            installed[name] = revisionsOf(JSON.parse(answer.body).items ?? []);
+    const answers = await getFromEachCluster(clusters, INJECTORS, METADATA_LIST, timeoutMs);
+    const problems = answers.map(({ name, answer }) => {
+        if ("failure" in answer) {
+            return `${name}: could not read which Istio runs there: ${answer.failure}`;
+        }
+        if (answer.status === 403) {
+            pulumi.log.warn(`cluster ${name}: the kubeconfig's user may not list mutatingwebhookconfigurations, so the Istio version it runs is not checked against the support policy`);
             return undefined;
-        }),
-    );
+        }
+        if (answer.status !== 200) {
+            return `${name}: could not read which Istio runs there: HTTP ${answer.status} ${answer.statusMessage}`.trimEnd();
+        }
+        installed[name] = revisionsOf(JSON.parse(answer.body).items ?? []);
+        return undefined;
+    });
     return { installed, problems: problems.filter((p): p is string => p !== undefined) };
 }
 

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as https from "node:https";
-import * as net from "node:net";
 import { after, describe, it } from "node:test";
-import * as yaml from "js-yaml";
+import { FakeApiServers } from "./harness/fakeApiServer";
 import { foreignCacerts, foreignWriter } from "../stacks/foreignCacerts";
 import { parseStackConfig } from "../stacks/config";
 
@@ -26,31 +23,18 @@ describe("who wrote an existing cacerts", () => {
 });
 
 describe("the existing cacerts, read before any resource is registered", () => {
-    const TLS = "test/fixtures/tls";
-    const pem = (file: string) => fs.readFileSync(`${TLS}/${file}`);
-    const servers: net.Server[] = [];
-    after(() => Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve)))));
+    const apiServers = new FakeApiServers();
+    after(() => apiServers.closeAll());
 
     /** An API server holding a cacerts with `annotations` (404 if undefined); records the Accept header of each GET. */
-    async function apiServer(annotations: Record<string, string> | undefined, accepts: string[]): Promise<string> {
-        const server = https.createServer({ key: pem("server.key"), cert: pem("server.crt") }, (req, res) => {
+    function apiServer(annotations: Record<string, string> | undefined, accepts: string[]): Promise<string> {
+        return apiServers.start((req, res) => {
             accepts.push(String(req.headers.accept));
             if (req.url !== "/api/v1/namespaces/istio-system/secrets/cacerts" || annotations === undefined) {
                 res.writeHead(404, { "Content-Type": "application/json" }).end("{}");
                 return;
             }
             res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ kind: "PartialObjectMetadata", metadata: { name: "cacerts", annotations } }));
-        });
-        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-        servers.push(server);
-        const { port } = server.address() as net.AddressInfo;
-        return yaml.dump({
-            apiVersion: "v1",
-            kind: "Config",
-            clusters: [{ name: "c", cluster: { server: `https://127.0.0.1:${port}`, "certificate-authority-data": pem("ca.crt").toString("base64") } }],
-            contexts: [{ name: "ctx", context: { cluster: "c", user: "u" } }],
-            "current-context": "ctx",
-            users: [{ name: "u", user: { token: "t" } }],
         });
     }
 

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as https from "node:https";
-import * as net from "node:net";
 import { after, describe, it } from "node:test";
-import * as yaml from "js-yaml";
+import { FakeApiServers } from "./harness/fakeApiServer";
 import { parseStackConfig, StackConfigInput } from "../stacks/config";
 import { SUPPORT_POLICY } from "../stacks/config/supportPolicy";
 import { installedRevisions, requireSupportedUpgrade, revisionsOf, skippedMinorProblems } from "../stacks/installedRevisions";
@@ -59,26 +56,14 @@ describe("a version change against what the clusters run", () => {
 });
 
 describe("reading the revisions before any resource is registered", () => {
-    const pem = (file: string) => fs.readFileSync(`test/fixtures/tls/${file}`);
-    const servers: net.Server[] = [];
-    after(() => Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve)))));
+    const apiServers = new FakeApiServers();
+    after(() => apiServers.closeAll());
 
     /** An API server answering the list of injection webhooks with `items` (or `status`); records each request. */
-    async function apiServer(status: number, items: unknown[], requests: { url?: string; accept?: string }[]): Promise<string> {
-        const server = https.createServer({ key: pem("server.key"), cert: pem("server.crt") }, (req, res) => {
+    function apiServer(status: number, items: unknown[], requests: { url?: string; accept?: string }[]): Promise<string> {
+        return apiServers.start((req, res) => {
             requests.push({ url: req.url, accept: req.headers.accept });
             res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify({ kind: "PartialObjectMetadataList", items }));
-        });
-        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-        servers.push(server);
-        const { port } = server.address() as net.AddressInfo;
-        return yaml.dump({
-            apiVersion: "v1",
-            kind: "Config",
-            clusters: [{ name: "c", cluster: { server: `https://127.0.0.1:${port}`, "certificate-authority-data": pem("ca.crt").toString("base64") } }],
-            contexts: [{ name: "ctx", context: { cluster: "c", user: "u" } }],
-            "current-context": "ctx",
-            users: [{ name: "u", user: { token: "t" } }],
         });
     }
 
