@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as path from "path";
+import { compareVersions } from "./istioVersion";
 
 type Values = Record<string, unknown>;
 
@@ -47,12 +48,6 @@ export interface Revisions {
 
 /** The revision the `default` tag points to. */
 export const defaultRevisionOf = ({ revisions, defaultRevision }: Revisions): Revision => revisions.find((r) => r.name === defaultRevision)!;
-
-/** Orders MAJOR.MINOR.PATCH versions (a prerelease as its version). */
-function compareVersions(a: string, b: string): number {
-    const [x, y] = [a, b].map((v) => v.split(/[.-]/).slice(0, 3).map(Number));
-    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
-}
 
 /** The newest version of `revisions`: the CRDs of the `base` chart must serve every istiod. */
 export const newestVersion = ({ revisions }: Revisions): string =>

@@ -1,5 +1,6 @@
 /** The `remoteSecrets` section: the reader tokens' generation, and the Istio versions that can rotate them. */
 import { z } from "zod";
+import { compareVersions } from "../../components/istioVersion";
 import { onceValid, Rule, section, wholeNumber } from "./keys";
 import { problem, report } from "./problems";
 
@@ -18,14 +19,11 @@ export const READER_TOKEN_ROTATION_SINCE = "1.30.4";
  * older than that version, as in semver.
  */
 export function rotatesReaderTokensInPlace(version: string): boolean {
-    const [core, prerelease] = version.split(/-(.*)/s);
-    const [major, minor, patch] = core.split(".").map(Number);
-    if (major === 1 && minor === 0 && patch === 0) {
+    if (compareVersions(version, "1.0.0") === 0) {
         return true;
     }
-    const [minMajor, minMinor, minPatch] = READER_TOKEN_ROTATION_SINCE.split(".").map(Number);
-    const order = major - minMajor || minor - minMinor || patch - minPatch;
-    return order > 0 || (order === 0 && prerelease === undefined);
+    const order = compareVersions(version, READER_TOKEN_ROTATION_SINCE);
+    return order > 0 || (order === 0 && !version.includes("-"));
 }
 
 export const remoteSecrets = section({

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { IN_PLACE, Revisions } from "../../components/helmValues";
+import { versionCore } from "../../components/istioVersion";
 import { localChartVersion } from "../localCharts";
 import { clusters as clustersSchema } from "./clusters";
 import { istio as istioSchema, localChartsAllowed } from "./istio";
@@ -18,8 +19,8 @@ export const SUPPORT_POLICY =
 
 /** How many minor versions apart two versions are; Infinity across major versions. */
 export function minorsApart(a: string, b: string): number {
-    const [majorA, minorA] = a.split(".").map(Number);
-    const [majorB, minorB] = b.split(".").map(Number);
+    const [majorA, minorA] = versionCore(a);
+    const [majorB, minorB] = versionCore(b);
     return majorA === majorB ? Math.abs(minorA - minorB) : Infinity;
 }
 
