@@ -36,6 +36,8 @@ export interface EastWestGatewayArgs {
      */
     readonly externalAddress?: pulumi.Input<string>;
     readonly awaitWorkloads: boolean;
+    /** What the chart is applied only after, besides `injector` (see IstioControlPlaneArgs.rolloutAfter). */
+    readonly rolloutAfter?: Promise<pulumi.Resource[]>;
 }
 
 /**
@@ -82,7 +84,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
                 values,
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, dependsOn: args.injector },
+            { ...childOpts, dependsOn: args.rolloutAfter?.then<pulumi.Resource[]>((after) => [...args.injector, ...after]) ?? args.injector },
         );
         this.chartDigest = renderingDigest("gateway", version, values);
         this.service = pulumi.interpolate`${args.namespace}/${EAST_WEST_GATEWAY}`;

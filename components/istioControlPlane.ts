@@ -65,6 +65,11 @@ export interface IstioControlPlaneArgs {
     readonly cacertsAnnotations: Readonly<Record<string, string>>;
     /** A root rotation is under way: istiod runs with ISTIO_MULTIROOT_MESH (see helmValues.ts). */
     readonly multiRootMesh: boolean;
+    /**
+     * What the `base` and `istiod` charts are applied only after (another cluster's charts, awaited
+     * ready): a promise, since that cluster may be composed after this one.
+     */
+    readonly rolloutAfter?: Promise<pulumi.Resource[]>;
 }
 
 /**
@@ -80,6 +85,8 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     readonly base: k8s.helm.v4.Chart;
     /** The chart of the revision the `default` tag points to (of the one revision, in place): what injects the workloads. */
     readonly istiod: k8s.helm.v4.Chart;
+    /** The charts of every revision. */
+    readonly istiodCharts: readonly k8s.helm.v4.Chart[];
     /** Changes whenever istiod's objects are rendered from another chart version or other values. */
     readonly istiodDigest: pulumi.Output<string>;
 
@@ -152,7 +159,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 ),
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, transforms: [retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision] },
+            { ...childOpts, dependsOn: args.rolloutAfter, transforms: [retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision] },
         );
 
         // `istiod` is rendered into one resource per object too, under the release name Helm would give
@@ -207,13 +214,14 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 {
                     ...childOpts,
                     provider: istiodProvider,
-                    dependsOn: [this.base, cacerts],
+                    dependsOn: args.rolloutAfter?.then<pulumi.Resource[]>((after) => [this.base, cacerts, ...after]) ?? [this.base, cacerts],
                     transforms: [leaveWebhooksToIstiod, revisionTagFollows(chartName(revision), others)],
                 },
             );
             return { revision, chart, digest: renderingDigest("istiod", version, values) };
         });
         this.istiod = charts.find((c) => c.revision === defaultRevision)!.chart;
+        this.istiodCharts = charts.map((c) => c.chart);
         this.istiodDigest = charts.length === 1 ? charts[0].digest : pulumi.all(charts.map((c) => c.digest)).apply((digests) => digests.join(","));
 
         this.registerOutputs({ namespace: this.namespace, istiodDigest: this.istiodDigest });

@@ -18,6 +18,7 @@ import { CHART_CREDENTIALS_SECRET_ONLY, istio } from "./config/istio";
 import { DNS1123_LABEL, DNS1123_LABEL_ALLOWED, isObject, section, text } from "./config/keys";
 import { keyOf, problem } from "./config/problems";
 import { remoteSecrets, tokenRotationNeedsIstio } from "./config/remoteSecrets";
+import { rolloutOrderNamesEachPrimary } from "./config/rolloutOrder";
 import { multiRootIsTheProgramsWhileRotating } from "./config/rootRotation";
 import { clusterIstio, clusterOverridesAgree, meshWithinOneMinor } from "./config/supportPolicy";
 import { testApp, verificationNeedsTestApp, verify, workloads } from "./config/testApp";
@@ -65,6 +66,7 @@ export const stackConfigSchema = section({
     .superRefine(...verificationNeedsTestApp)
     .superRefine(...clusterOverridesAgree)
     .superRefine(...meshWithinOneMinor)
+    .superRefine(...rolloutOrderNamesEachPrimary)
     .transform((c) => ({
         ...c,
         topology: c.topology ?? impliedTopology(rolesOf(c.clusters)),

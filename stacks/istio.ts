@@ -7,6 +7,7 @@ import { IstiodExposure } from "../components/istiodExposure";
 import { MeshTrust } from "../components/meshTrust";
 import { RemoteSecret } from "../components/remoteSecret";
 import { StackConfig } from "./config";
+import { rolloutGates, rolloutOrderNote } from "./rolloutOrder";
 import { ClusterPlan, MeshPlan } from "./topology";
 
 /** Istio across the mesh; lists in the config's cluster order. */
@@ -21,7 +22,8 @@ export interface IstioInstall {
  * Istio in every cluster as `plan` says, each cluster's `cacerts` with what it records of a root rotation
  * (`cacertsAnnotations`). Primaries come first: a remote's install takes the address its
  * primary exposes istiod on. Then the remote secrets, and last the remotes' gateways, whose pods only
- * get a proxy once the primary's istiod reads the remote and is reachable from it.
+ * get a proxy once the primary's istiod reads the remote and is reachable from it. With
+ * `istio.rolloutOrder`, each cluster's charts wait for the previous primary's (stacks/rolloutOrder.ts).
  */
 export function installIstio(
     config: StackConfig,
@@ -39,8 +41,13 @@ export function installIstio(
     const exposures = new Map<string, IstiodExposure>();
     // Each cluster's `cacerts` after the previous one's, in the order the planes are made.
     let previousCacerts: pulumi.Resource | undefined;
+    const order = config.istio.rolloutOrder ?? [];
+    const gates = rolloutGates(order);
+    if (order.length > 0) {
+        pulumi.log.info(rolloutOrderNote(order, plan));
+    }
 
-    const controlPlane = ({ name, network }: ClusterPlan, role: ControlPlaneRole) => {
+    const controlPlane = ({ name, network, controlPlane: servedBy }: ClusterPlan, role: ControlPlaneRole) => {
         const plane = new IstioControlPlane(name, {
             provider: clusterNamed(name).provider,
             connection: clusterNamed(name).connection,
@@ -59,11 +66,12 @@ export function installIstio(
             cacertsAfter: previousCacerts,
             cacertsAnnotations: cacertsAnnotations[name] ?? {},
             multiRootMesh: config.ca.rotation !== undefined,
+            rolloutAfter: gates.after(servedBy),
         });
         previousCacerts = plane.cacerts;
         return plane;
     };
-    const eastWestGateway = ({ name, network, eastWestGateway: gateway }: ClusterPlan, injector: pulumi.Resource[]) =>
+    const eastWestGateway = ({ name, network, eastWestGateway: gateway, controlPlane: servedBy }: ClusterPlan, injector: pulumi.Resource[]) =>
         new EastWestGateway(name, {
             provider: clusterNamed(name).provider,
             network,
@@ -74,6 +82,7 @@ export function installIstio(
             exposeServices: gateway === "network-and-services",
             externalAddress: clusterNamed(name).nodeAddress,
             awaitWorkloads,
+            rolloutAfter: gates.after(servedBy),
         });
 
     const primaries = plan.clusters.filter((c) => c.role === "primary");
@@ -99,6 +108,12 @@ export function installIstio(
     for (const remote of remotes) {
         const exposure = exposures.get(remote.controlPlane)!;
         planes.set(remote.name, controlPlane(remote, { type: "remote", primary: remote.controlPlane, discoveryAddress: exposure.address, primaryExposure: exposure }));
+    }
+
+    // Each primary's rollout checkpoint: its istiod charts and its remotes', and its gateway's.
+    for (const { name } of primaries) {
+        const served = plan.clusters.filter((c) => c.controlPlane === name).flatMap((c) => planes.get(c.name)!.istiodCharts);
+        gates.reached(name, [...served, ...(gateways.has(name) ? [gateways.get(name)!.chart] : [])]);
     }
 
     const remoteSecrets = new Map(

@@ -84,6 +84,14 @@ export const istio = section({
             description:
                 "with `upgradeStrategy: RevisionBased` (and required there): the revision the revision tag `default` points to, the name of one in `revisions`; the base chart's validation and the east-west gateways follow it",
         }),
+    rolloutOrder: z
+        .array(text(DNS1123_LABEL_ALLOWED, DNS1123_LABEL), expects("a list of the names of the primary clusters"))
+        .optional()
+        .meta({
+            "x-default": "none: every cluster at once",
+            description:
+                "the primary clusters, each once, in the order a change to Istio reaches them (say, a canary cluster first): each one's `base`, `istiod` and east-west gateway charts, and its remotes', are applied only once the previous one's istiod and gateway are ready, so a failure leaves the clusters after it untouched; needs `workloads.awaitReady: true` (see *Cluster by cluster* in docs/operations.md)",
+        }),
     chartRepo: text(CHART_REPO_ALLOWED)
         .refine((s) => REPO_URL.test(s) || (fs.existsSync(s) && fs.statSync(s).isDirectory()), expects(CHART_REPO_ALLOWED, "path"))
         .default(OFFICIAL_ISTIO_CHART_REPO)

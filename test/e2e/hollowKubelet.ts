@@ -36,8 +36,11 @@ export class HollowKubelet {
         mustKubectl(this.kubeconfig, ["delete", "node", this.nodeName, "--ignore-not-found"]);
     }
 
-    /** Binds every unscheduled pod (that `which` selects) to the node and reports it running; returns the pods it started. */
-    startPendingPods(which: (pod: any) => boolean = () => true): string[] {
+    /**
+     * Binds every unscheduled pod (that `which` selects) to the node and reports it running, and ready
+     * unless `ready` is false (then whoever runs it reports when it is); returns the pods it started.
+     */
+    startPendingPods(which: (pod: any) => boolean = () => true, ready = true): string[] {
         const pods = JSON.parse(mustKubectl(this.kubeconfig, ["get", "pods", "--all-namespaces", "-o", "json"])).items;
         const started: string[] = [];
         for (const pod of pods.filter((p: any) => !p.spec.nodeName && which(p))) {
@@ -46,16 +49,8 @@ export class HollowKubelet {
             const ip = this.assigned.get(key) ?? this.podIp(namespace, name, this.assigned.size);
             this.assigned.set(key, ip);
             this.apply({ apiVersion: "v1", kind: "Binding", metadata: { name, namespace }, target: { apiVersion: "v1", kind: "Node", name: this.nodeName } });
-            const containers = pod.spec.containers.map((c: any) => ({
-                name: c.name,
-                image: c.image,
-                imageID: "",
-                ready: true,
-                started: true,
-                restartCount: 0,
-                state: { running: { startedAt: now() } },
-            }));
-            const ready = (type: string) => ({ type, status: "True", lastTransitionTime: now() });
+            const containers = runningContainers(pod, ready);
+            const condition = (type: string) => ({ type, status: type === "PodScheduled" || type === "Initialized" || ready ? "True" : "False", lastTransitionTime: now() });
             this.patchStatus(["pod", name, "-n", namespace], {
                 status: {
                     phase: "Running",
@@ -64,7 +59,7 @@ export class HollowKubelet {
                     podIP: ip,
                     podIPs: [{ ip }],
                     startTime: now(),
-                    conditions: ["PodScheduled", "Initialized", "ContainersReady", "Ready"].map(ready),
+                    conditions: ["PodScheduled", "Initialized", "ContainersReady", "Ready"].map(condition),
                     containerStatuses: containers,
                 },
             });
@@ -104,6 +99,11 @@ export class HollowKubelet {
     protected patchStatus(target: string[], patch: unknown): void {
         mustKubectl(this.kubeconfig, ["patch", ...target, "--subresource=status", "--type=merge", "-p", JSON.stringify(patch)]);
     }
+}
+
+/** The status of each container of `pod`, running since now, ready or not. */
+export function runningContainers(pod: any, ready: boolean): unknown[] {
+    return pod.spec.containers.map((c: any) => ({ name: c.name, image: c.image, imageID: "", ready, started: true, restartCount: 0, state: { running: { startedAt: now() } } }));
 }
 
 export function now(): string {

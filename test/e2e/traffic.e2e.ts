@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DataPlane } from "./dataplane/dataPlane";
-import { harnessDataPlane, trafficStackConfig } from "./dataplane/trafficStack";
+import { harnessDataPlane, trafficStackConfig, UPSTREAM_ENVOY_VALUES } from "./dataplane/trafficStack";
 import { admin, CLUSTERS, inHarness, projectDir, work } from "./e2eStack";
 import { getJson, mustKubectl, mustRun, waitFor } from "./kube";
 import { ProjectStack } from "./projectStack";
@@ -108,6 +108,83 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         await waitFor("cluster2 -> v1 again", 120, async () => versionsAnswering(1, 10).has("v1"), () => dataPlane.diagnose(1));
     });
 
+    it("with istio.rolloutOrder, a bad istiod change for both clusters stops at cluster1; cluster2 keeps what it runs; reverting it succeeds", async () => {
+        // A realistic mistake: the keepalive age without its unit. pilot-discovery refuses the flag and exits, so
+        // the new istiod pod never becomes ready. The short wait (the provider's annotation) fails `up` within a minute.
+        const ordered = (istiod: Record<string, unknown> = {}) => {
+            const config = trafficStackConfig();
+            const istio = config.istio as { values: { istiod: Record<string, unknown> } };
+            return { ...config, istio: { ...istio, rolloutOrder: [...CLUSTERS], values: { istiod: { ...istio.values.istiod, ...istiod } } } };
+        };
+        const bad = {
+            pilot: { ...UPSTREAM_ENVOY_VALUES.pilot, keepaliveMaxServerConnectionAge: "30" },
+            deploymentAnnotations: { "pulumi.com/timeoutSeconds": "45" },
+        };
+        const istiod = (i: number) => getJson(admin(CLUSTERS[i]), ["deployment", "istiod", "-n", "istio-system"]);
+        const keepalive = (deployment: any) => {
+            const args: string[] = deployment.spec.template.spec.containers.find((c: any) => c.name === "discovery").args;
+            return args[args.indexOf("--keepaliveMaxServerConnectionAge") + 1];
+        };
+        const untouched = () => ({ deployment: { generation: istiod(1).metadata.generation, spec: istiod(1).spec }, objects: appliedByPulumi(CLUSTERS[1]), pid: dataPlane.istiods[1].pid });
+        const before = untouched();
+        assert.ok(before.pid, "cluster2's istiod does not run");
+        assert.ok(before.objects["Deployment istio-system/istiod"]?.applied.length > 0, "no fields of cluster2's istiod Deployment are Pulumi's");
+
+        // The Automation API's stdout leaves out the diagnostics; the engine's events carry them.
+        const run = () => {
+            const seen = { infos: [] as string[], errors: [] as { urn: string; message: string }[], changes: [] as { urn: string; op: string }[] };
+            const onEvent = (event: any) => {
+                const diagnostic = event.diagnosticEvent;
+                if (diagnostic?.severity === "info") {
+                    seen.infos.push(diagnostic.message);
+                } else if (diagnostic?.severity === "error") {
+                    seen.errors.push({ urn: diagnostic.urn ?? "", message: diagnostic.message });
+                }
+                const step = event.resourcePreEvent?.metadata;
+                if (step && !["same", "refresh", "read"].includes(step.op)) {
+                    seen.changes.push({ urn: step.urn, op: step.op });
+                }
+            };
+            return { seen, up: () => project.stack.up({ onEvent }) };
+        };
+        const ORDER = /rollout order: cluster1 → cluster2; each cluster's Istio charts wait until the previous cluster's istiod and east-west gateway are ready/;
+        const CLUSTER2_CHARTS = /::cluster2-(istio-base|istiod|istio-eastwestgateway)(:|$)/;
+
+        project.writeConfig(ordered(bad));
+        const failing = run();
+        await assert.rejects(failing.up());
+        const { infos, errors, changes } = failing.seen;
+        assert.ok(infos.some((m) => ORDER.test(m)), `no rollout order among: ${JSON.stringify(infos)}`);
+        const istiodFailure = errors.find((e) => e.urn.endsWith("::cluster1-istiod:istio-system/istiod"));
+        assert.match(istiodFailure?.message ?? JSON.stringify(errors), /'istiod' timed out waiting to be Ready/);
+        assert.deepEqual(errors.filter((e) => /::cluster2-/.test(e.urn)), []);
+        assert.ok(changes.some((c) => c.urn.endsWith("::cluster1-istiod:istio-system/istiod") && c.op === "update"), JSON.stringify(changes));
+        assert.deepEqual(changes.filter((c) => CLUSTER2_CHARTS.test(c.urn)), [], "a step on cluster2's charts");
+        // The change reached cluster1, with the program's own annotation kept beside the test's, and failed there.
+        const changed = istiod(0);
+        assert.equal(keepalive(changed), "30");
+        assert.equal(changed.metadata.annotations["pulumi.com/timeoutSeconds"], "45");
+        assert.match(changed.metadata.annotations["config.kubernetes.io/depends-on"], /ConfigMap\/istio-sidecar-injector$/);
+        assert.match(fs.readFileSync(dataPlane.istiods[0].logFile, "utf8"), /invalid argument "30" for "--keepaliveMaxServerConnectionAge" flag/);
+        // cluster2: no object of its charts applied again, its istiod not restarted; its curl still reaches both versions.
+        assert.deepEqual(untouched(), before);
+        assert.deepEqual([...versionsAnswering(1, 20)].sort(), ["v1", "v2"], "cluster2's traffic");
+
+        project.writeConfig(ordered());
+        const reverting = run();
+        const up = await reverting.up();
+        assert.equal(up.summary.result, "succeeded");
+        assert.ok(reverting.seen.infos.some((m) => ORDER.test(m)));
+        assert.deepEqual(reverting.seen.changes.filter((c) => CLUSTER2_CHARTS.test(c.urn)), [], "the revert changed cluster2's charts");
+        assert.equal(keepalive(istiod(0)), "30m");
+        await waitFor("cluster1's istiod ready again", 120, async () => {
+            const answers = (await fetch(`${dataPlane.istiods[0].debugUrl}/ready`).catch(() => undefined))?.ok;
+            return answers && istiod(0).status.readyReplicas === 1;
+        }, () => dataPlane.diagnose(0));
+        assert.deepEqual(untouched(), before, "the revert changed cluster2");
+        await waitFor("cluster1 -> v2", 120, async () => versionsAnswering(0, 10).has("v2"), () => dataPlane.diagnose(0));
+    });
+
     it("fails pulumi up with the check's message when a cluster's cacerts chains to another root", async () => {
         // cluster2's istiod and workloads move to another root out of band; mTLS to and from cluster1 fails.
         const foreign = JSON.parse(mustRun("bash", ["test/e2e/make-ca.sh", "cluster2"]).stdout);
@@ -175,6 +252,28 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         const log = fs.readFileSync(path.join(`${podRoot(i, pod.pod.metadata.name)}.logs`, "istio-proxy.log"), "utf8");
         // Istio's access log format: ... <upstream cluster> <upstream local> <downstream local> <downstream remote> ...
         return new RegExp(`inbound\\|5000\\|\\| \\S+ \\S+ ${sourceIp.replace(/\./g, "\\.")}:\\d+ `).test(log);
+    }
+
+    /**
+     * What Pulumi applied to each object of `cluster`'s Istio charts (base, istiod, east-west gateway), by
+     * `<kind> <namespace>/<name>`: its generation and the fields Pulumi's field manager owns, with the time
+     * it last changed them. A chart object applied again with a change shows here; status writes do not.
+     */
+    function appliedByPulumi(cluster: string): Record<string, { generation?: number; applied: unknown[] }> {
+        const resources: any[] = JSON.parse(project.exportState()).deployment.resources;
+        const charts = ["istio-base", "istiod", "istio-eastwestgateway"].map((chart) => `${cluster}-${chart}`);
+        const chartUrns = new Set(resources.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart" && charts.includes(r.urn.split("::").pop())).map((r) => r.urn));
+        assert.equal(chartUrns.size, charts.length, `${cluster}'s charts in the state`);
+        const key = (o: any) => `${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+        const inCharts = resources.filter((r) => chartUrns.has(r.parent) && r.outputs?.kind).map((r) => r.outputs);
+        const objects = new Set(inCharts.map(key));
+        // Each kind as kubectl names it: `deployment.apps`, `configmap`.
+        const types = new Set(inCharts.map((o) => [o.kind.toLowerCase(), ...(o.apiVersion.includes("/") ? [o.apiVersion.split("/")[0]] : [])].join(".")));
+        const listed = getJson(admin(cluster), [[...types].join(","), "--all-namespaces", "--show-managed-fields"]).items.filter((o: any) => objects.has(key(o)));
+        assert.equal(listed.length, objects.size, `${cluster}: an object of its charts is missing`);
+        return Object.fromEntries(
+            listed.map((o: any) => [key(o), { generation: o.metadata.generation, applied: (o.metadata.managedFields ?? []).filter((m: any) => m.manager.startsWith("pulumi-kubernetes")) }]),
+        );
     }
 
     /** The helloworld versions that answered `requests` requests from cluster `i`'s curl pod. */

@@ -87,9 +87,15 @@ export class Kubelet extends HollowKubelet {
         return this.failures;
     }
 
-    /** istiod's pod: started as LocalIstiod once bound, Ready when istiod is, stopped when deleted. */
+    /**
+     * istiod's pod: started as LocalIstiod once bound, Ready when istiod is, stopped when deleted. In a
+     * rollout the Deployment's new pod comes beside the old one (its maxSurge); one istiod per cluster
+     * runs here, the newest pod's, which is the one the rollout waits for. The old pod keeps the status
+     * it had, as the pod that runs on in a cluster would, until the Deployment deletes it (or, rolled
+     * back, runs it again).
+     */
     private async syncIstiod(pods: any[]): Promise<void> {
-        const pod = pods.find((p) => !p.metadata.deletionTimestamp);
+        const pod = pods.filter((p) => !p.metadata.deletionTimestamp).sort((a, b) => b.metadata.creationTimestamp.localeCompare(a.metadata.creationTimestamp))[0];
         for (const gone of pods.filter((p) => p.metadata.deletionTimestamp)) {
             if (gone.metadata.uid === this.istiodPod) {
                 await this.istiod.stop();
@@ -107,15 +113,18 @@ export class Kubelet extends HollowKubelet {
             if (this.istiodPod) {
                 await this.istiod.stop();
             }
-            this.startPendingPods(isIstiod);
+            // Not Ready until istiod answers: reported ready at once, a rollout would be complete before it ran.
+            this.startPendingPods(isIstiod, false);
             this.istiod.start();
             this.istiodPod = pod.metadata.uid;
         }
         const ready = (await fetch(`${this.istiod.debugUrl}/ready`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined))?.ok ?? false;
-        if (pod.status?.conditions?.find((c: any) => c.type === "Ready")?.status !== (ready ? "True" : "False")) {
+        const containerStatuses: any[] = pod.status?.containerStatuses ?? [];
+        if (pod.status?.conditions?.find((c: any) => c.type === "Ready")?.status !== (ready ? "True" : "False") || containerStatuses.some((c) => c.ready !== ready)) {
             const condition = (type: string, status: boolean) => ({ type, status: status ? "True" : "False", lastTransitionTime: now() });
             const conditions = [condition("PodScheduled", true), condition("Initialized", true), condition("ContainersReady", ready), condition("Ready", ready)];
-            this.patchStatus(["pod", pod.metadata.name, "-n", pod.metadata.namespace], { status: { conditions } });
+            const containers = containerStatuses.length > 0 ? { containerStatuses: containerStatuses.map((c) => ({ ...c, ready })) } : {};
+            this.patchStatus(["pod", pod.metadata.name, "-n", pod.metadata.namespace], { status: { conditions, ...containers } });
         }
     }
 

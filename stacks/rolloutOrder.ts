@@ -1,0 +1,41 @@
+/**
+ * `istio.rolloutOrder` in the composition. Each primary's checkpoint is its istiod charts, its
+ * east-west gateway's and its remotes' istiod charts; the Istio charts of a primary and of its remotes
+ * are applied only after the checkpoint of the primary before it in the order. A dependsOn on a chart
+ * waits until the provider has applied all its objects and, with workloads.awaitReady, seen them ready;
+ * when one never is, `pulumi up` fails there and the charts of the clusters after it are never
+ * registered, so they keep what they run.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MeshPlan } from "./topology";
+
+export interface RolloutGates {
+    /** What the charts of the clusters `primary` serves wait for; undefined for the first in the order, or without one. */
+    after(primary: string): Promise<pulumi.Resource[]> | undefined;
+    /** `primary`'s checkpoint, once composed: it may be composed after the clusters that wait for it. */
+    reached(primary: string, checkpoint: pulumi.Resource[]): void;
+}
+
+export function rolloutGates(order: readonly string[]): RolloutGates {
+    const reached = new Map<string, (checkpoint: pulumi.Resource[]) => void>();
+    const checkpoints = new Map(order.map((name) => [name, new Promise<pulumi.Resource[]>((resolve) => reached.set(name, resolve))]));
+    return {
+        after: (primary) => {
+            const i = order.indexOf(primary);
+            return i > 0 ? checkpoints.get(order[i - 1]) : undefined;
+        },
+        reached: (primary, checkpoint) => reached.get(primary)?.(checkpoint),
+    };
+}
+
+/** The line `pulumi preview` and `pulumi up` log, with which a failure's output says which clusters were not touched. */
+export function rolloutOrderNote(order: readonly string[], plan: MeshPlan): string {
+    const step = (primary: string) => {
+        const remotes = plan.clusters.filter((c) => c.role === "remote" && c.controlPlane === primary).map((c) => c.name);
+        return remotes.length === 0 ? primary : `${primary} (with ${remotes.join(", ")})`;
+    };
+    return (
+        `rollout order: ${order.map(step).join(" → ")}; each cluster's Istio charts wait until the previous cluster's istiod and east-west gateway are ready, ` +
+        "so when one fails, the clusters after it keep what they run"
+    );
+}
