@@ -102,7 +102,7 @@ export class HollowKubelet {
 }
 
 /** The status of each container of `pod`, running since now, ready or not. */
-export function runningContainers(pod: any, ready: boolean): unknown[] {
+function runningContainers(pod: any, ready: boolean): unknown[] {
     return pod.spec.containers.map((c: any) => ({ name: c.name, image: c.image, imageID: "", ready, started: true, restartCount: 0, state: { running: { startedAt: now() } } }));
 }
 
