@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parseStackConfig, StackConfigInput } from "../stacks/config";
+import { parseStackConfig, StackConfigInput } from "../stacks/config";
 import { deployMesh } from "../stacks/mesh";
 import { fakeState } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks } from "./harness/mockRuntime";
 import { registrationDigests } from "./harness/registrations";
+import { problemsOf } from "./harness/configProblems";
 import { existingCluster } from "./harness/scenarios";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
@@ -98,16 +99,6 @@ describe("istio.rolloutOrder: each cluster's Istio charts after the previous clu
         assert.deepEqual(notes(), []);
     });
 });
-
-function problemsOf(raw: StackConfigInput): string[] {
-    try {
-        parseStackConfig(raw);
-        return [];
-    } catch (err) {
-        assert.ok(err instanceof ConfigError, String(err));
-        return [...err.problems];
-    }
-}
 
 const PRIMARY = "the name of a primary cluster of this mesh (cluster1, cluster2)";
 

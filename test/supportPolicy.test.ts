@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, parseStackConfig, StackConfigInput } from "../stacks/config";
+import { parseStackConfig, StackConfigInput } from "../stacks/config";
 import { minorsApart, SUPPORT_POLICY } from "../stacks/config/supportPolicy";
 import { localChartsDir } from "./harness/localCharts";
+import { problemsOf } from "./harness/configProblems";
 import { existingCluster } from "./harness/scenarios";
 
 const clusters = [existingCluster("cluster1", "network1", 1), existingCluster("cluster2", "network2", 2)];
@@ -15,16 +16,6 @@ const revisionBased = (revisions: { name: string; version: string }[], defaultRe
 const STABLE = { name: "stable", version: "1.30.4" };
 const CANARY = { name: "canary", version: "1.31.1" };
 const CHARTS = localChartsDir("1.31.1");
-
-function problemsOf(raw: StackConfigInput): string[] {
-    try {
-        parseStackConfig(raw);
-        return [];
-    } catch (err) {
-        assert.ok(err instanceof ConfigError, String(err));
-        return [...err.problems];
-    }
-}
 
 const CASES: { title: string; raw: StackConfigInput; problems: string[] }[] = [
     {
