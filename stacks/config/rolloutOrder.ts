@@ -1,6 +1,6 @@
 /** `istio.rolloutOrder`: each primary of the mesh once, and only where Pulumi waits for readiness. */
 import { z } from "zod";
-import { clusters as clustersSchema } from "./clusters";
+import { clusters as clustersSchema, rolesOf } from "./clusters";
 import { istio as istioSchema } from "./istio";
 import { onceValid, Rule } from "./keys";
 import { problem, report } from "./problems";
@@ -33,7 +33,7 @@ export const rolloutOrderNamesEachPrimary: Rule<{
                 ),
             );
         }
-        const primaries = entries.filter((e) => (e.role ?? "primary") === "primary" && !e.gone).map((e) => e.name);
+        const primaries = rolesOf(entries).filter((c) => c.role === "primary").map((c) => c.name);
         const allowed = `the name of a primary cluster of this mesh (${primaries.join(", ")})`;
         order.forEach((name, i) => {
             const j = entries.findIndex((e) => e.name === name);
