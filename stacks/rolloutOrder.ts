@@ -1,6 +1,7 @@
 /**
  * `istio.rolloutOrder` in the composition. Each primary's checkpoint is its istiod charts, its
- * east-west gateway's and its remotes' istiod charts; the Istio charts of a primary and of its remotes
+ * east-west gateway's and its remotes' istiod charts, and on an existing mesh its peer-sync check
+ * (stacks/peerSync.ts); the Istio charts of a primary and of its remotes
  * are applied only after the checkpoint of the primary before it in the order. A dependsOn on a chart
  * waits until the provider has applied all its objects and, with workloads.awaitReady, seen them ready;
  * when one never is, `pulumi up` fails there and the charts of the clusters after it are never
