@@ -12,18 +12,19 @@ import { requireRootRotationInOrder, rootRotationAnnotations } from "./stacks/ro
  * run, a look for a CA the program must not overwrite and where a root rotation stands come first, so
  * a bad config, an API server that does not answer, an upgrade that skips a minor version, a site's
  * own `cacerts` or a rotation phase that skips one stops it before any resource is registered; then
- * the warnings of CA certificates near their end.
+ * the warnings of CA certificates near their end. What the clusters run also says whether the mesh
+ * exists, for the rollout order's peer-sync check.
  * Exported as a function: Pulumi calls it and exports what it returns as the stack outputs.
  */
 export = async () => {
     const config = loadStackConfig();
     await requireReachableClusters(config);
-    await requireSupportedUpgrade(config);
+    const revisions = await requireSupportedUpgrade(config);
     const installed = await requireNoForeignCacerts(config);
     const now = new Date();
     requireRootRotationInOrder(config, installed.annotations, now);
     caExpiryWarnings(config, installed.caCertNotAfter, now).forEach((warning) => pulumi.log.warn(warning));
-    const mesh = deployMesh(config, rootRotationAnnotations(config, installed.annotations, now));
+    const mesh = deployMesh(config, rootRotationAnnotations(config, installed.annotations, now), revisions);
     return {
         meshId: mesh.meshId,
         topology: mesh.topology,

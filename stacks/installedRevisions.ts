@@ -109,9 +109,9 @@ export function skippedMinorProblems(config: StackConfig, installed: Readonly<Re
 
 /**
  * Stops the program, before any resource is registered, at a version change the support policy refuses,
- * with the config's message; or when a cluster could not be asked what it runs.
+ * with the config's message; or when a cluster could not be asked what it runs. Returns what was read.
  */
-export async function requireSupportedUpgrade(config: StackConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
+export async function requireSupportedUpgrade(config: StackConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<Readonly<Record<string, InstalledRevision[]>>> {
     const { installed, problems } = await installedRevisions(config.clusters.filter((c) => !c.gone), timeoutMs);
     if (problems.length > 0) {
         throw stopProgram(`Cannot check the Istio version change against the support policy; stopped before changing anything:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -120,4 +120,5 @@ export async function requireSupportedUpgrade(config: StackConfig, timeoutMs = P
     if (skipped.length > 0) {
         throw stopProgram(new ConfigError(skipped).message);
     }
+    return installed;
 }

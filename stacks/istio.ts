@@ -5,8 +5,10 @@ import { ControlPlaneRole } from "../components/helmValues";
 import { IstioControlPlane } from "../components/istioControlPlane";
 import { IstiodExposure } from "../components/istiodExposure";
 import { MeshTrust } from "../components/meshTrust";
+import { PeerSyncCheck } from "../components/peerSyncCheck";
 import { RemoteSecret } from "../components/remoteSecret";
 import { StackConfig } from "./config";
+import { Installed, planPeerSync } from "./peerSync";
 import { rolloutGates, rolloutOrderNote } from "./rolloutOrder";
 import { ClusterPlan, MeshPlan } from "./topology";
 
@@ -23,7 +25,8 @@ export interface IstioInstall {
  * (`cacertsAnnotations`). Primaries come first: a remote's install takes the address its
  * primary exposes istiod on. Then the remote secrets, and last the remotes' gateways, whose pods only
  * get a proxy once the primary's istiod reads the remote and is reachable from it. With
- * `istio.rolloutOrder`, each cluster's charts wait for the previous primary's (stacks/rolloutOrder.ts).
+ * `istio.rolloutOrder`, each cluster's charts wait for the previous primary's (stacks/rolloutOrder.ts)
+ * and, where `installed` shows an existing mesh, for its peer-sync check (stacks/peerSync.ts).
  */
 export function installIstio(
     config: StackConfig,
@@ -31,6 +34,7 @@ export function installIstio(
     clusters: readonly Cluster[],
     trust: MeshTrust,
     cacertsAnnotations: Readonly<Record<string, Readonly<Record<string, string>>>>,
+    installed: Installed,
 ): IstioInstall {
     const istio = { chartSource: config.istio.chartRepo, values: config.istio.values };
     const revisionsOf = (name: string) => config.clusters.find((c) => c.name === name)!.istio;
@@ -43,8 +47,9 @@ export function installIstio(
     let previousCacerts: pulumi.Resource | undefined;
     const order = config.istio.rolloutOrder ?? [];
     const gates = rolloutGates(order);
+    const peerSync = planPeerSync(order, plan, installed);
     if (order.length > 0) {
-        pulumi.log.info(rolloutOrderNote(order, plan));
+        pulumi.log.info(rolloutOrderNote(order, plan, peerSync));
     }
 
     const controlPlane = ({ name, network, controlPlane: servedBy }: ClusterPlan, role: ControlPlaneRole) => {
@@ -110,10 +115,32 @@ export function installIstio(
         planes.set(remote.name, controlPlane(remote, { type: "remote", primary: remote.controlPlane, discoveryAddress: exposure.address, primaryExposure: exposure }));
     }
 
-    // Each primary's rollout checkpoint: its istiod charts and its remotes', and its gateway's.
+    // Each primary's rollout checkpoint: its istiod charts and its remotes', its gateway's and, on an
+    // existing mesh, the peer-sync check, which no remote secret precedes: on a first install that is a cycle.
     for (const { name } of primaries) {
-        const served = plan.clusters.filter((c) => c.controlPlane === name).flatMap((c) => planes.get(c.name)!.istiodCharts);
-        gates.reached(name, [...served, ...(gateways.has(name) ? [gateways.get(name)!.chart] : [])]);
+        const served = plan.clusters.filter((c) => c.controlPlane === name).map((c) => planes.get(c.name)!);
+        const gateway = gateways.get(name);
+        const checkpoint = [...served.flatMap((p) => p.istiodCharts), ...(gateway === undefined ? [] : [gateway.chart])];
+        const peers = peerSync.checked.get(name);
+        if (peers === undefined) {
+            gates.reached(name, checkpoint);
+            continue;
+        }
+        const check = new PeerSyncCheck(
+            name,
+            {
+                clusterName: name,
+                provider: clusterNamed(name).provider,
+                namespace: planes.get(name)!.namespace,
+                curlImage: config.images.curl,
+                revisions: revisionsOf(name).revisions.map((r) => r.name),
+                peers,
+                triggers: [...served.map((p) => p.istiodDigest), ...(gateway === undefined ? [] : [gateway.chartDigest])],
+            },
+            // The digests are what the charts are rendered from; the check must also wait for them to be ready.
+            { dependsOn: checkpoint },
+        );
+        gates.reached(name, [...checkpoint, check.job]);
     }
 
     const remoteSecrets = new Map(

@@ -8,6 +8,7 @@ import { TestApp } from "../components/testApp";
 import { rootWarning, rootWarningHours } from "./caExpiry";
 import { StackConfig } from "./config";
 import { installIstio } from "./istio";
+import { Installed } from "./peerSync";
 import { rootRotationAnnotations, rootRotationStatus } from "./rootRotation";
 import { planMesh, Role } from "./topology";
 
@@ -35,10 +36,12 @@ export interface MeshOutputs {
  * Composes the components into the mesh the config's topology describes: the config becomes their args
  * here. A cluster that is gone keeps only its providers, which let go of its objects. `cacertsAnnotations`:
  * by cluster, what its `cacerts` records of a root rotation (by default as for clusters that were not read).
+ * `installed`: by cluster, the istiod revisions it runs now (by default none read).
  */
 export function deployMesh(
     config: StackConfig,
     cacertsAnnotations: Readonly<Record<string, Readonly<Record<string, string>>>> = rootRotationAnnotations(config, {}, new Date()),
+    installed: Installed = {},
 ): MeshOutputs {
     const entries = config.clusters.filter((c) => !c.gone);
     const plan = planMesh(entries);
@@ -64,7 +67,7 @@ export function deployMesh(
             }
         });
     }
-    const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust, cacertsAnnotations);
+    const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust, cacertsAnnotations, installed);
 
     let verification: pulumi.Output<CrossClusterResult[]> | undefined;
     if (config.testApp.enabled) {

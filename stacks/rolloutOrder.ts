@@ -1,12 +1,14 @@
 /**
  * `istio.rolloutOrder` in the composition. Each primary's checkpoint is its istiod charts, its
- * east-west gateway's and its remotes' istiod charts; the Istio charts of a primary and of its remotes
+ * east-west gateway's and its remotes' istiod charts, and on an existing mesh its peer-sync check
+ * (stacks/peerSync.ts); the Istio charts of a primary and of its remotes
  * are applied only after the checkpoint of the primary before it in the order. A dependsOn on a chart
  * waits until the provider has applied all its objects and, with workloads.awaitReady, seen them ready;
  * when one never is, `pulumi up` fails there and the charts of the clusters after it are never
  * registered, so they keep what they run.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { PeerSyncPlan } from "./peerSync";
 import { MeshPlan } from "./topology";
 
 export interface RolloutGates {
@@ -28,14 +30,23 @@ export function rolloutGates(order: readonly string[]): RolloutGates {
     };
 }
 
-/** The line `pulumi preview` and `pulumi up` log, with which a failure's output says which clusters were not touched. */
-export function rolloutOrderNote(order: readonly string[], plan: MeshPlan): string {
+/**
+ * The line `pulumi preview` and `pulumi up` log, with which a failure's output says which clusters were
+ * not touched, and which clusters' checkpoints include the peer-sync check.
+ */
+export function rolloutOrderNote(order: readonly string[], plan: MeshPlan, peerSync: PeerSyncPlan): string {
     const step = (primary: string) => {
         const remotes = plan.clusters.filter((c) => c.role === "remote" && c.controlPlane === primary).map((c) => c.name);
         return remotes.length === 0 ? primary : `${primary} (with ${remotes.join(", ")})`;
     };
+    const checked = [...peerSync.checked.keys()];
+    const unchecked = peerSync.unchecked.map(({ cluster, reason }) => `${cluster} (${reason})`).join(", ");
+    const peerSyncPart =
+        checked.length === 0
+            ? `no peer-sync check: ${unchecked}`
+            : `peer-sync check (istiod lists every peer it reads as synced) before the next cluster moves in ${checked.join(", ")}${unchecked === "" ? "" : `; none in ${unchecked}`}`;
     return (
         `rollout order: ${order.map(step).join(" → ")}; each cluster's Istio charts wait until the previous cluster's istiod and east-west gateway are ready, ` +
-        "so when one fails, the clusters after it keep what they run"
+        `so when one fails, the clusters after it keep what they run; ${peerSyncPart}`
     );
 }

@@ -108,7 +108,7 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         await waitFor("cluster2 -> v1 again", 120, async () => versionsAnswering(1, 10).has("v1"), () => dataPlane.diagnose(1));
     });
 
-    it("with istio.rolloutOrder, a bad istiod change for both clusters stops at cluster1; cluster2 keeps what it runs; reverting it succeeds", async () => {
+    it("with istio.rolloutOrder, a bad istiod change for both clusters stops at cluster1; cluster2 keeps what it runs; reverting it succeeds; a good change passes cluster1's peer-sync check before cluster2 moves", async (t) => {
         // A realistic mistake: the keepalive age without its unit. pilot-discovery refuses the flag and exits, so
         // the new istiod pod never becomes ready. The short wait (the provider's annotation) fails `up` within a minute.
         const ordered = (istiod: Record<string, unknown> = {}) => {
@@ -132,7 +132,13 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
 
         // The Automation API's stdout leaves out the diagnostics; the engine's events carry them.
         const run = () => {
-            const seen = { infos: [] as string[], errors: [] as { urn: string; message: string }[], changes: [] as { urn: string; op: string }[] };
+            const seen = {
+                infos: [] as string[],
+                errors: [] as { urn: string; message: string }[],
+                changes: [] as { urn: string; op: string }[],
+                // Each change's start and end, in the order the engine reports them.
+                steps: [] as { urn: string; op: string; done: boolean }[],
+            };
             const onEvent = (event: any) => {
                 const diagnostic = event.diagnosticEvent;
                 if (diagnostic?.severity === "info") {
@@ -143,18 +149,27 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
                 const step = event.resourcePreEvent?.metadata;
                 if (step && !["same", "refresh", "read"].includes(step.op)) {
                     seen.changes.push({ urn: step.urn, op: step.op });
+                    seen.steps.push({ urn: step.urn, op: step.op, done: false });
+                }
+                const done = event.resOutputsEvent?.metadata;
+                if (done && !["same", "refresh", "read"].includes(done.op)) {
+                    seen.steps.push({ urn: done.urn, op: done.op, done: true });
                 }
             };
             return { seen, up: () => project.stack.up({ onEvent }) };
         };
         const ORDER = /rollout order: cluster1 → cluster2; each cluster's Istio charts wait until the previous cluster's istiod and east-west gateway are ready/;
         const CLUSTER2_CHARTS = /::cluster2-(istio-base|istiod|istio-eastwestgateway)(:|$)/;
+        // Both clusters ran Istio before each of these runs: cluster1, not the last, gets the check.
+        const PEER_SYNC = /; peer-sync check \(istiod lists every peer it reads as synced\) before the next cluster moves in cluster1; none in cluster2 \(the last in the order/;
+        const PEER_SYNC_JOB = /::cluster1-peer-sync-check$/;
 
         project.writeConfig(ordered(bad));
         const failing = run();
         await assert.rejects(failing.up());
         const { infos, errors, changes } = failing.seen;
-        assert.ok(infos.some((m) => ORDER.test(m)), `no rollout order among: ${JSON.stringify(infos)}`);
+        assert.ok(infos.some((m) => ORDER.test(m) && PEER_SYNC.test(m)), `no rollout order with the peer-sync check among: ${JSON.stringify(infos)}`);
+        assert.deepEqual(changes.filter((c) => PEER_SYNC_JOB.test(c.urn)), [], "the peer-sync check ran after cluster1's istiod failed");
         const istiodFailure = errors.find((e) => e.urn.endsWith("::cluster1-istiod:istio-system/istiod"));
         assert.match(istiodFailure?.message ?? JSON.stringify(errors), /'istiod' timed out waiting to be Ready/);
         assert.deepEqual(errors.filter((e) => /::cluster2-/.test(e.urn)), []);
@@ -174,7 +189,8 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         const reverting = run();
         const up = await reverting.up();
         assert.equal(up.summary.result, "succeeded");
-        assert.ok(reverting.seen.infos.some((m) => ORDER.test(m)));
+        assert.ok(reverting.seen.infos.some((m) => ORDER.test(m) && PEER_SYNC.test(m)));
+        assert.ok(reverting.seen.steps.some((c) => PEER_SYNC_JOB.test(c.urn) && c.op === "create" && c.done), "the revert did not run cluster1's peer-sync check");
         assert.deepEqual(reverting.seen.changes.filter((c) => CLUSTER2_CHARTS.test(c.urn)), [], "the revert changed cluster2's charts");
         assert.equal(keepalive(istiod(0)), "30m");
         await waitFor("cluster1's istiod ready again", 120, async () => {
@@ -183,6 +199,24 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         }, () => dataPlane.diagnose(0));
         assert.deepEqual(untouched(), before, "the revert changed cluster2");
         await waitFor("cluster1 -> v2", 120, async () => versionsAnswering(0, 10).has("v2"), () => dataPlane.diagnose(0));
+
+        // A good change for both clusters (an annotation of istiod's Deployment): cluster1's check runs again and
+        // completes before the engine starts on cluster2's istiod Deployment.
+        project.writeConfig(ordered({ deploymentAnnotations: { "example.com/rollout-step": "good" } }));
+        const good = run();
+        assert.equal((await good.up()).summary.result, "succeeded");
+        const CLUSTER2_ISTIOD = /::cluster2-istiod:istio-system\/istiod$/;
+        const checked = good.seen.steps.findIndex((c) => PEER_SYNC_JOB.test(c.urn) && c.done);
+        const cluster2Moves = good.seen.steps.findIndex((c) => CLUSTER2_ISTIOD.test(c.urn) && !c.done);
+        assert.ok(checked >= 0 && cluster2Moves > checked, JSON.stringify(good.seen.steps));
+        assert.equal(istiod(1).metadata.annotations["example.com/rollout-step"], "good");
+        const jobs = getJson(admin(CLUSTERS[0]), ["jobs", "-n", "istio-system"]).items.filter((j: any) => j.metadata.name.startsWith("peer-sync-check-"));
+        assert.deepEqual(jobs.map((j: any) => j.status.succeeded), [1], "one peer-sync Job, completed, in cluster1");
+        const pulumiApplied = (d: any) => d.metadata.managedFields.filter((m: any) => m.manager.startsWith("pulumi-kubernetes")).map((m: any) => m.time).sort().at(-1);
+        const cluster2Changed = pulumiApplied(getJson(admin(CLUSTERS[1]), ["deployment", "istiod", "-n", "istio-system", "--show-managed-fields"]));
+        const { startTime, completionTime } = jobs[0].status;
+        assert.ok(completionTime <= cluster2Changed, `the check completed at ${completionTime}, cluster2's istiod changed at ${cluster2Changed}`);
+        t.diagnostic(`peer-sync Job ${jobs[0].metadata.name}: started ${startTime}, completed ${completionTime}; cluster2's istiod Deployment applied ${cluster2Changed}`);
     });
 
     it("fails pulumi up with the check's message when a cluster's cacerts chains to another root", async () => {
