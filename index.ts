@@ -18,12 +18,12 @@ import { requireRootRotationInOrder, rootRotationAnnotations } from "./stacks/ro
 export = async () => {
     const config = loadStackConfig();
     await requireReachableClusters(config);
-    await requireSupportedUpgrade(config);
+    const running = await requireSupportedUpgrade(config);
     const installed = await requireNoForeignCacerts(config);
     const now = new Date();
     requireRootRotationInOrder(config, installed.annotations, now);
     caExpiryWarnings(config, installed.caCertNotAfter, now).forEach((warning) => pulumi.log.warn(warning));
-    const mesh = deployMesh(config, rootRotationAnnotations(config, installed.annotations, now));
+    const mesh = deployMesh(config, rootRotationAnnotations(config, installed.annotations, now), running);
     return {
         meshId: mesh.meshId,
         topology: mesh.topology,

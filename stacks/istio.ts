@@ -7,6 +7,7 @@ import { IstiodExposure } from "../components/istiodExposure";
 import { MeshTrust } from "../components/meshTrust";
 import { RemoteSecret } from "../components/remoteSecret";
 import { StackConfig } from "./config";
+import { formerRevisions, InstalledRevision } from "./installedRevisions";
 import { rolloutGates, rolloutOrderNote } from "./rolloutOrder";
 import { ClusterPlan, MeshPlan } from "./topology";
 
@@ -31,6 +32,7 @@ export function installIstio(
     clusters: readonly Cluster[],
     trust: MeshTrust,
     cacertsAnnotations: Readonly<Record<string, Readonly<Record<string, string>>>>,
+    running: Readonly<Record<string, readonly InstalledRevision[]>>,
 ): IstioInstall {
     const istio = { chartSource: config.istio.chartRepo, values: config.istio.values };
     const revisionsOf = (name: string) => config.clusters.find((c) => c.name === name)!.istio;
@@ -58,6 +60,7 @@ export function installIstio(
             trustDomain: config.trustDomain,
             istio,
             revisions: revisionsOf(name),
+            formerRevisions: formerRevisions(running[name] ?? [], revisionsOf(name)),
             ca: trust.bundles[name],
             istioHub: config.images.istioHub,
             awaitWorkloads,

@@ -7,6 +7,7 @@ import { GoneRemoteControlPlane } from "../components/istioControlPlane";
 import { TestApp } from "../components/testApp";
 import { rootWarning, rootWarningHours } from "./caExpiry";
 import { StackConfig } from "./config";
+import { InstalledRevision } from "./installedRevisions";
 import { installIstio } from "./istio";
 import { rootRotationAnnotations, rootRotationStatus } from "./rootRotation";
 import { planMesh, Role } from "./topology";
@@ -34,11 +35,13 @@ export interface MeshOutputs {
 /**
  * Composes the components into the mesh the config's topology describes: the config becomes their args
  * here. A cluster that is gone keeps only its providers, which let go of its objects. `cacertsAnnotations`:
- * by cluster, what its `cacerts` records of a root rotation (by default as for clusters that were not read).
+ * by cluster, what its `cacerts` records of a root rotation (by default as for clusters that were not read);
+ * `running`: by cluster, the istiod revisions it runs now (stacks/installedRevisions.ts; none where not read).
  */
 export function deployMesh(
     config: StackConfig,
     cacertsAnnotations: Readonly<Record<string, Readonly<Record<string, string>>>> = rootRotationAnnotations(config, {}, new Date()),
+    running: Readonly<Record<string, readonly InstalledRevision[]>> = {},
 ): MeshOutputs {
     const entries = config.clusters.filter((c) => !c.gone);
     const plan = planMesh(entries);
@@ -64,7 +67,7 @@ export function deployMesh(
             }
         });
     }
-    const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust, cacertsAnnotations);
+    const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust, cacertsAnnotations, running);
 
     let verification: pulumi.Output<CrossClusterResult[]> | undefined;
     if (config.testApp.enabled) {
