@@ -44,6 +44,11 @@ export interface IstioControlPlaneArgs {
     readonly istio: IstioCharts;
     /** The istiod revisions (one chart each) and the one the revision tag `default` points to. */
     readonly revisions: Revisions;
+    /**
+     * Revisions the cluster runs now that `revisions` no longer lists (read before registration; none
+     * where the cluster was not read): the tag may still be on one of them when it is dropped.
+     */
+    readonly formerRevisions?: readonly string[];
     readonly ca: ClusterCaBundle;
     /** Registry for istiod's images and, through its injector, the proxies' and gateways'. */
     readonly istioHub: string;
@@ -198,9 +203,10 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         const charts = revisions.map(({ name: revision, version }) => {
             const revisionOwn = mergeValues(istiodValues, revisionValues(revision, defaultRevision));
             const values = mergeValues(revisionOwn, injectorBeforeIstiodValues(revisionOwn, ISTIO_NAMESPACE));
-            const others = revisions
-                .filter((r) => r.name !== revision)
-                .map((r) => ({ name: chartName(r.name), urn: pulumi.createUrn(chartName(r.name), CHART_TYPE, this) }));
+            // The tag's objects may come from any other revision's chart, also from one dropped in this same `up`.
+            const others = [...revisions.map((r) => r.name), ...(args.formerRevisions ?? [])]
+                .filter((r) => r !== revision)
+                .map((r) => ({ name: chartName(r), urn: pulumi.createUrn(chartName(r), CHART_TYPE, this) }));
             const chart = new k8s.helm.v4.Chart(
                 chartName(revision),
                 {

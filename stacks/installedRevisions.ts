@@ -3,7 +3,7 @@
  * changes the support policy refuses: one that skips a minor version.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { IN_PLACE } from "../components/helmValues";
+import { IN_PLACE, Revisions } from "../components/helmValues";
 import { getFromEachCluster } from "./askClusters";
 import { ConfigError, StackConfig } from "./config";
 import { problem } from "./config/problems";
@@ -107,11 +107,16 @@ export function skippedMinorProblems(config: StackConfig, installed: Readonly<Re
         );
 }
 
+/** The revisions a cluster runs that `configured` no longer lists: those this `up` removes. */
+export const formerRevisions = (running: readonly InstalledRevision[], configured: Revisions): string[] =>
+    running.map((r) => r.revision).filter((r) => !configured.revisions.some((c) => c.name === r));
+
 /**
  * Stops the program, before any resource is registered, at a version change the support policy refuses,
- * with the config's message; or when a cluster could not be asked what it runs. Returns what was read.
+ * with the config's message; or when a cluster could not be asked what it runs. Returns what each
+ * cluster that was asked runs.
  */
-export async function requireSupportedUpgrade(config: StackConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<Readonly<Record<string, InstalledRevision[]>>> {
+export async function requireSupportedUpgrade(config: StackConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<Readonly<Record<string, readonly InstalledRevision[]>>> {
     const { installed, problems } = await installedRevisions(config.clusters.filter((c) => !c.gone), timeoutMs);
     if (problems.length > 0) {
         throw stopProgram(`Cannot check the Istio version change against the support policy; stopped before changing anything:\n${problems.map((p) => `  - ${p}`).join("\n")}`);

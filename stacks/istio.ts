@@ -8,6 +8,7 @@ import { MeshTrust } from "../components/meshTrust";
 import { PeerSyncCheck } from "../components/peerSyncCheck";
 import { RemoteSecret } from "../components/remoteSecret";
 import { StackConfig } from "./config";
+import { formerRevisions } from "./installedRevisions";
 import { Installed, planPeerSync } from "./peerSync";
 import { rolloutGates, rolloutOrderNote } from "./rolloutOrder";
 import { ClusterPlan, MeshPlan } from "./topology";
@@ -63,6 +64,7 @@ export function installIstio(
             trustDomain: config.trustDomain,
             istio,
             revisions: revisionsOf(name),
+            formerRevisions: formerRevisions(installed[name] ?? [], revisionsOf(name)),
             ca: trust.bundles[name],
             istioHub: config.images.istioHub,
             awaitWorkloads,

@@ -3,7 +3,7 @@ import { after, describe, it } from "node:test";
 import { FakeApiServers } from "./harness/fakeApiServer";
 import { parseStackConfig, StackConfigInput } from "../stacks/config";
 import { SUPPORT_POLICY } from "../stacks/config/supportPolicy";
-import { installedRevisions, requireSupportedUpgrade, revisionsOf, skippedMinorProblems } from "../stacks/installedRevisions";
+import { formerRevisions, installedRevisions, requireSupportedUpgrade, revisionsOf, skippedMinorProblems } from "../stacks/installedRevisions";
 import { existingCluster, kindCluster } from "./harness/scenarios";
 
 const webhook = (name: string, labels: Record<string, string>) => ({ metadata: { name, labels } });
@@ -21,6 +21,19 @@ describe("the revisions a cluster runs, from its injection webhooks", () => {
             { webhook: "istio-sidecar-injector", revision: "", version: "1.30.4" },
             { webhook: "istio-sidecar-injector-canary", revision: "canary", version: "1.31.1" },
         ]);
+    });
+});
+
+describe("the revisions an up removes", () => {
+    it("are those a cluster runs that the config no longer lists: the tag's objects are aliased under their charts too", () => {
+        const running = revisionsOf([
+            webhook("istio-sidecar-injector-r1", { "istio.io/rev": "r1", "helm.sh/chart": "istiod-1.30.4" }),
+            webhook("istio-sidecar-injector-r2", { "istio.io/rev": "r2", "helm.sh/chart": "istiod-1.31.1" }),
+        ]);
+        // The tag moved to r2 and r1 dropped in one `up`: r1's chart still holds the tag's objects.
+        assert.deepEqual(formerRevisions(running, { revisions: [{ name: "r2", version: "1.31.1" }], defaultRevision: "r2" }), ["r1"]);
+        assert.deepEqual(formerRevisions(running, { revisions: [{ name: "r1", version: "1.30.4" }, { name: "r2", version: "1.31.1" }], defaultRevision: "r1" }), []);
+        assert.deepEqual(formerRevisions([], { revisions: [{ name: "r2", version: "1.31.1" }], defaultRevision: "r2" }), []);
     });
 });
 

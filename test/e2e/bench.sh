@@ -21,6 +21,10 @@
 #                     (remoteSecrets.tokenGeneration raised) and of the root (each phase of
 #                     ca.rootRotation, then its end): wall time of each `pulumi up`, median over
 #                     $BENCH_RUNS runs, without istiod (the e2e test times istiod's part).
+#   upgrade:          the upgrades of test/e2e/upgrade.sh without istiod, from the older Istio to the
+#                     pinned one (charts stamped with release versions, served from a Helm repository on
+#                     loopback): each step's `pulumi up` (canary install, beside, move the tag, roll back,
+#                     move and drop the older; in-place install and upgrade), median over $BENCH_RUNS runs.
 #   controlplanes:    seconds until E2E_CLUSTER_COUNT control planes (E2E_CONTROL_PLANES, see
 #                     test/e2e/lib.sh) are ready, one after the other, and their resident memory and CPU
 #                     time by program; then checks that each API server serves its own objects only.
@@ -235,6 +239,43 @@ credentials)
     printf 'rotation of %d reader tokens (pulumi up): median %.1f s over %d runs (%s)\n' "$((n * (n - 1)))" "$(printf '%s\n' "${rotations[@]}" | median)" "$runs" "${rotations[*]}"
     for step in "${root_phases[@]}" end; do
         printf 'root rotation, %s (pulumi up): median %.1f s over %d runs (%s)\n' "$step" "$(printf '%s\n' ${root_steps[$step]} | median)" "$runs" "${root_steps[$step]% }"
+    done
+    ;;
+upgrade)
+    bench_stack false
+    e2e_istio_releases
+    rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
+    node build/test/e2e/bench/helmRepository.js "$ISTIO_HELM_REPOSITORY_DIR" >"$work/repository.url" &
+    until [[ -s $work/repository.url ]]; do sleep 0.2; done
+    url=$(<"$work/repository.url")
+    stack_file="$project/Pulumi.bench.yaml"
+    set_istio() { sed -i "/istio-multicluster:istio:/d; /^config:/a\\  istio-multicluster:istio: { chartRepo: \"$url\", $1 }" "$stack_file"; }
+    canary() { set_istio "upgradeStrategy: RevisionBased, revisions: [$1], defaultRevision: $2"; }
+    r1="{ name: r1, version: \"$ISTIO_OLDER_RELEASE\" }" r2="{ name: r2, version: \"$ISTIO_NEWER_RELEASE\" }"
+    declare -A upgrade_steps=()
+    # One `pulumi up` of the step, which must change something.
+    upgrade_step() { # <name>
+        local t0 t1
+        t0=$(now); p up; t1=$(now)
+        grep -Eq "[0-9]+ (updated|created|deleted|replaced)" "$work/last.log" || { cat "$work/last.log" >&2; log "run $i: $1 changed nothing"; exit 1; }
+        upgrade_steps[$1]+="$(elapsed "$t0" "$t1") "
+    }
+    names=(canary-install canary-beside canary-move canary-rollback canary-move-and-drop in-place-install in-place-upgrade)
+    for ((i = 1; i <= runs; i++)); do
+        canary "$r1" r1 && upgrade_step canary-install
+        canary "$r1, $r2" r1 && upgrade_step canary-beside
+        canary "$r1, $r2" r2 && upgrade_step canary-move
+        canary "$r1, $r2" r1 && upgrade_step canary-rollback
+        canary "$r2" r2 && upgrade_step canary-move-and-drop
+        p destroy
+        set_istio "version: \"$ISTIO_OLDER_RELEASE\"" && upgrade_step in-place-install
+        set_istio "version: \"$ISTIO_NEWER_RELEASE\"" && upgrade_step in-place-upgrade
+        p destroy
+        log "run $i done"
+    done
+    echo "upgrade steps from $ISTIO_OLDER_RELEASE to $ISTIO_NEWER_RELEASE at $n clusters, pulumi up, seconds, median [min–max] over $runs runs:"
+    for name in "${names[@]}"; do
+        printf '  %-22s %s\n' "$name" "$(printf '%s\n' ${upgrade_steps[$name]} | spread)"
     done
     ;;
 compare)

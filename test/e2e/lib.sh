@@ -100,6 +100,36 @@ e2e_helm() {
     export PATH="${HELM_BIN%/*}:$PATH"
 }
 
+# The older Istio of the upgrades (test/e2e/upgrade.sh, `npm run bench -- upgrade`): the master branch
+# on 2026-04-23, one of the three versions of istio.io/istio the Go module proxy serves.
+E2E_OLDER_ISTIO_MODULE=v0.0.0-20260423205519-b01690e6db7d
+
+# For the upgrades, after e2e_setup: helm, the older Istio's charts and istiod, and a Helm repository
+# under E2E_WORK holding both Istios' charts stamped with release versions. Exports ISTIO_OLDER_RELEASE,
+# ISTIO_NEWER_RELEASE, ISTIO_OLDER_BIN_DIR and ISTIO_HELM_REPOSITORY_DIR.
+# The older's VERSION file says 1.31 like the pinned one's, but it requires istio.io/api v1.30.0-alpha
+# and its charts have no compatibility profile for 1.30 yet: a build of the 1.30 line. Each is stamped
+# with the release version of its line, so that the upgrade is one minor version, as the support policy
+# allows, and changes what a real one changes (chart versions, image tags).
+e2e_istio_releases() {
+    local older older_charts newer repository
+    e2e_helm
+    older=$(bash test/e2e/toolchain/build-istio.sh --istiod-only "$E2E_OLDER_ISTIO_MODULE") || {
+        log "building the older Istio failed"
+        return 1
+    }
+    older_charts=$(sed -n 's/^ISTIO_CHARTS_DIR=//p' <<<"$older")
+    ISTIO_OLDER_BIN_DIR=$(sed -n 's/^ISTIO_BIN_DIR=//p' <<<"$older")
+    newer=$(basename "$(dirname "$ISTIO_BIN_DIR")")
+    export ISTIO_OLDER_BIN_DIR ISTIO_OLDER_RELEASE="1.30.0-alpha.${E2E_OLDER_ISTIO_MODULE##*-}" ISTIO_NEWER_RELEASE="1.31.0-alpha.${newer#istio-}"
+    repository=$(bash test/e2e/toolchain/release-charts.sh "$E2E_WORK/charts" \
+        "$older_charts" "$ISTIO_OLDER_RELEASE" "$ISTIO_CHARTS_DIR" "$ISTIO_NEWER_RELEASE") || {
+        log "making the Helm repository of both Istios failed"
+        return 1
+    }
+    export "${repository?}"
+}
+
 # Starts the control planes of E2E_CLUSTERS under $1, one after the other, and sets
 # E2E_CLUSTERS_READY_SECONDS to the time until the last was ready. By default each has an etcd of its
 # own and every controller; with E2E_CONTROL_PLANES=light they share one etcd (in $1/etcd, on

@@ -35,7 +35,8 @@ export class LocalIstiod {
         /** The loopback address the process listens on, standing for `podIp`. */
         readonly listenIp: string,
         private readonly root: string,
-        private readonly binary: string,
+        /** The istiod binary, or which one runs the Deployment's image (a version's own, when several run). */
+        private readonly binary: string | ((image: string) => string),
         /** The Deployment the pod stands for: `istiod`, or `istiod-<revision>`. */
         readonly deployment = "istiod",
     ) {}
@@ -99,7 +100,8 @@ export class LocalIstiod {
         ];
         const log = fs.openSync(this.logFile, "w");
         // Only the pod's environment: nothing of the test's (KUBECONFIG, PULUMI_*) leaks in.
-        this.process = spawn(this.binary, args, { cwd: this.root, env: { ...env, PATH: process.env.PATH ?? "" }, stdio: ["ignore", log, log] });
+        const binary = typeof this.binary === "string" ? this.binary : this.binary(container.image);
+        this.process = spawn(binary, args, { cwd: this.root, env: { ...env, PATH: process.env.PATH ?? "" }, stdio: ["ignore", log, log] });
         fs.closeSync(log);
         fs.writeFileSync(`${this.root}.pid`, String(this.process.pid));
     }

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Fetches the official Istio charts and builds `pilot-discovery` (istiod) and `istioctl`, all from one
 # version of the `istio.io/istio` Go module (the Go module proxy serves only some of its
-# pseudo-versions), into a cache keyed by that version; what is cached is reused. Prints KEY=VALUE
-# lines for the e2e runner:
+# pseudo-versions), into a cache keyed by that version; what is cached is reused.
+#   build-istio.sh                              the pinned version, every binary
+#   build-istio.sh --istiod-only <version>      another version's charts and pilot-discovery only (the
+#                                               upgrade e2e's older Istio; test/e2e/upgrade.sh)
+# Prints KEY=VALUE lines for the e2e runner:
 #   ISTIO_CHARTS_DIR   base/, istiod/ (the chart manifests/charts/istio-control/istio-discovery) and
 #                      gateway/, laid out as the program expects a local `istio.chartRepo`
 #   ISTIO_BIN_DIR      pilot-discovery, istioctl and pilot-agent (the sidecar and gateway agent, which
@@ -16,6 +19,11 @@ export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod"
 # reads in remote clusters what its own version's reader ClusterRole grants.
 module=istio.io/istio
 version=v0.0.0-20260827124520-eed52ebb66ad
+istiod_only=false
+if [[ ${1:-} == --istiod-only ]]; then
+    istiod_only=true
+    version=${2:?usage: build-istio.sh [--istiod-only <istio.io/istio module version>]}
+fi
 log() { printf '[build-istio] %s\n' "$*" >&2; }
 
 source_dir=$(go mod download -json "$module@$version" | node -p 'JSON.parse(require("fs").readFileSync(0)).Dir')
@@ -32,7 +40,18 @@ if [[ ! -d "$dir/charts" ]]; then
     mv "$scratch" "$dir/charts"
 fi
 
-if [[ ! -x "$dir/bin/pilot-discovery" || ! -x "$dir/bin/istioctl" ]]; then
+if $istiod_only && [[ ! -x "$dir/bin/pilot-discovery" ]]; then
+    log "building pilot-discovery $version into $dir/bin"
+    scratch=$(mktemp -d "$cache/.build.XXXXXX")
+    trap 'rm -rf "$scratch"' EXIT
+    GOBIN="$scratch" go install -trimpath -ldflags "-s -w" "$module/pilot/cmd/pilot-discovery@$version"
+    mkdir -p "$dir/bin"
+    mv "$scratch/pilot-discovery" "$dir/bin/pilot-discovery"
+    rm -rf "$scratch"
+    trap - EXIT
+fi
+
+if ! $istiod_only && [[ ! -x "$dir/bin/pilot-discovery" || ! -x "$dir/bin/istioctl" ]]; then
     log "building pilot-discovery and istioctl $version into $dir/bin"
     scratch=$(mktemp -d "$cache/.build.XXXXXX")
     trap 'rm -rf "$scratch"' EXIT
@@ -44,7 +63,7 @@ if [[ ! -x "$dir/bin/pilot-discovery" || ! -x "$dir/bin/istioctl" ]]; then
 fi
 
 # Built on its own so that a cache from before the data plane keeps its other binaries.
-if [[ ! -x "$dir/bin/pilot-agent" ]]; then
+if ! $istiod_only && [[ ! -x "$dir/bin/pilot-agent" ]]; then
     log "building pilot-agent $version into $dir/bin"
     scratch=$(mktemp -d "$cache/.build.XXXXXX")
     trap 'rm -rf "$scratch"' EXIT
