@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import { checkJob } from "./checkJob";
 import { HelloworldVersion } from "./testApp";
 
 /** What the check's container runs (POSIX sh, for the curl image's BusyBox shell); read once, at program start. */
@@ -42,10 +42,7 @@ export interface CrossClusterResult {
  * including those that only run in other clusters. Pulumi awaits the Job; if it fails, `pulumi up` fails
  * with the container's termination message, which names the cluster and the versions that never answered.
  * Nothing runs on the machine running Pulumi, which needs neither kubectl nor a route to the pods.
- *
- * A Job's pod template cannot change, and a Job runs once: the Job's name carries a digest of the
- * triggers and of the pod template, so that a change to either makes Pulumi create a new Job (the check
- * runs again) and then delete the old one.
+ * The Job runs again when the triggers change (components/checkJob.ts).
  */
 export class CrossClusterCheck extends pulumi.ComponentResource {
     readonly result: pulumi.Output<CrossClusterResult>;
@@ -77,36 +74,10 @@ export class CrossClusterCheck extends pulumi.ComponentResource {
                 ],
             },
         };
-        const jobName = pulumi.all(args.triggers).apply((triggers) => {
-            const digest = createHash("sha256").update(JSON.stringify({ triggers, template })).digest("hex");
-            return `cross-cluster-check-${digest.slice(0, 10)}`;
-        });
-        const job = new k8s.batch.v1.Job(
-            `${name}-cross-cluster-check`,
-            {
-                metadata: {
-                    name: jobName,
-                    namespace: args.namespace,
-                    // Never `pulumi.com/skipAwait`, whatever `workloads.awaitReady` says: awaiting the Job is the
-                    // check.
-                    annotations: {
-                        // A Job that failed stays in the state with its name; the next `pulumi up` deletes it
-                        // and creates it again, so that the check runs again rather than failing at once.
-                        "pulumi.com/replaceUnready": "true",
-                        // Deleting the Job deletes its pod (Pulumi's default, said here as it is relied on).
-                        "pulumi.com/deletionPropagationPolicy": "foreground",
-                    },
-                },
-                // No ttlSecondsAfterFinished: Pulumi reads the Job back after it has finished.
-                spec: { backoffLimit: 0, activeDeadlineSeconds, template },
-            },
-            {
-                parent: this,
-                provider: args.provider,
-                dependsOn: opts?.dependsOn,
-                // Pulumi gives up on a Job after 10 minutes by default: let the Job's own deadline fail it first.
-                customTimeouts: { create: `${activeDeadlineSeconds + 60}s`, update: `${activeDeadlineSeconds + 60}s` },
-            },
+        const job = checkJob(
+            name,
+            { check: "cross-cluster-check", provider: args.provider, namespace: args.namespace, template, activeDeadlineSeconds, triggers: args.triggers },
+            { parent: this, dependsOn: opts?.dependsOn },
         );
         this.result = pulumi
             .all([job.metadata, job.status])

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import { checkJob } from "./checkJob";
 import { IN_PLACE } from "./helmValues";
 
 /** What the check's container runs (POSIX sh, for the curl image's BusyBox shell); read once, at program start. */
@@ -31,8 +31,8 @@ export interface PeerSyncCheckArgs {
  * Proves that a primary's istiod has synced with every peer it reads: a Job in istio-system, without a
  * sidecar, asks each revision's istiod for `/debug/clusterz` until every peer is listed as synced. Pulumi
  * awaits the Job; if it fails, `pulumi up` fails with the container's termination message, which names
- * the cluster, the revision and the peers not synced. The Job's name carries a digest of the triggers
- * and the pod template, so a change to either runs the check again (as CrossClusterCheck).
+ * the cluster, the revision and the peers not synced. It runs again when the triggers change
+ * (components/checkJob.ts).
  */
 export class PeerSyncCheck extends pulumi.ComponentResource {
     readonly job: k8s.batch.v1.Job;
@@ -68,27 +68,10 @@ export class PeerSyncCheck extends pulumi.ComponentResource {
                 volumes: [{ name: "istio-ca-token", projected: { sources: [{ serviceAccountToken: { audience: "istio-ca", path: "token", expirationSeconds: 3600 } }] } }],
             },
         };
-        const jobName = pulumi.all(args.triggers).apply((triggers) => {
-            const digest = createHash("sha256").update(JSON.stringify({ triggers, template })).digest("hex");
-            return `peer-sync-check-${digest.slice(0, 10)}`;
-        });
-        this.job = new k8s.batch.v1.Job(
-            `${name}-peer-sync-check`,
-            {
-                metadata: {
-                    name: jobName,
-                    namespace: args.namespace,
-                    // Awaited whatever `workloads.awaitReady` says; a failed Job runs again at the next `up`.
-                    annotations: { "pulumi.com/replaceUnready": "true", "pulumi.com/deletionPropagationPolicy": "foreground" },
-                },
-                spec: { backoffLimit: 0, activeDeadlineSeconds, template },
-            },
-            {
-                parent: this,
-                provider: args.provider,
-                dependsOn: opts?.dependsOn,
-                customTimeouts: { create: `${activeDeadlineSeconds + 60}s`, update: `${activeDeadlineSeconds + 60}s` },
-            },
+        this.job = checkJob(
+            name,
+            { check: "peer-sync-check", provider: args.provider, namespace: args.namespace, template, activeDeadlineSeconds, triggers: args.triggers },
+            { parent: this, dependsOn: opts?.dependsOn },
         );
         this.jobName = this.job.metadata.name;
         this.registerOutputs({ jobName: this.jobName });
