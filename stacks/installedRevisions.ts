@@ -22,6 +22,9 @@ export interface InstalledRevision {
     readonly version: string;
 }
 
+/** By cluster, the istiod revisions it runs now; a cluster that was not read is missing. */
+export type Installed = Readonly<Record<string, readonly InstalledRevision[]>>;
+
 interface ObjectMetadata {
     readonly name: string;
     readonly labels?: Record<string, string>;
@@ -88,7 +91,7 @@ const shown = (revision: string) => (revision === IN_PLACE ? "in place" : `revis
  * A problem per version the config would install in a cluster more than one minor version from a
  * version that cluster runs now: an upgrade (or a downgrade) that skips a minor version.
  */
-export function skippedMinorProblems(config: StackConfig, installed: Readonly<Record<string, readonly InstalledRevision[]>>): string[] {
+export function skippedMinorProblems(config: StackConfig, installed: Installed): string[] {
     return config.clusters
         .filter((c) => !c.gone)
         .flatMap((cluster) =>
@@ -116,7 +119,7 @@ export const formerRevisions = (running: readonly InstalledRevision[], configure
  * with the config's message; or when a cluster could not be asked what it runs. Returns what each
  * cluster that was asked runs.
  */
-export async function requireSupportedUpgrade(config: StackConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<Readonly<Record<string, readonly InstalledRevision[]>>> {
+export async function requireSupportedUpgrade(config: StackConfig, timeoutMs = PROBE_TIMEOUT_MS): Promise<Installed> {
     const { installed, problems } = await installedRevisions(config.clusters.filter((c) => !c.gone), timeoutMs);
     if (problems.length > 0) {
         throw stopProgram(`Cannot check the Istio version change against the support policy; stopped before changing anything:\n${problems.map((p) => `  - ${p}`).join("\n")}`);

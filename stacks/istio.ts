@@ -8,8 +8,8 @@ import { MeshTrust } from "../components/meshTrust";
 import { PeerSyncCheck } from "../components/peerSyncCheck";
 import { RemoteSecret } from "../components/remoteSecret";
 import { StackConfig } from "./config";
-import { formerRevisions } from "./installedRevisions";
-import { Installed, planPeerSync } from "./peerSync";
+import { formerRevisions, Installed } from "./installedRevisions";
+import { planPeerSync } from "./peerSync";
 import { rolloutGates, rolloutOrderNote } from "./rolloutOrder";
 import { ClusterPlan, MeshPlan } from "./topology";
 

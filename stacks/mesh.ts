@@ -7,8 +7,8 @@ import { GoneRemoteControlPlane } from "../components/istioControlPlane";
 import { TestApp } from "../components/testApp";
 import { rootWarning, rootWarningHours } from "./caExpiry";
 import { StackConfig } from "./config";
+import { Installed } from "./installedRevisions";
 import { installIstio } from "./istio";
-import { Installed } from "./peerSync";
 import { rootRotationAnnotations, rootRotationStatus } from "./rootRotation";
 import { planMesh, Role } from "./topology";
 

@@ -4,11 +4,8 @@
  * they wait for the peers' istiod, which waits for this checkpoint. So only where the clusters, read
  * before any resource is registered, already run Istio: the change is to an existing mesh.
  */
-import type { InstalledRevision } from "./installedRevisions";
+import type { Installed } from "./installedRevisions";
 import { MeshPlan } from "./topology";
-
-/** By cluster, the istiod revisions it runs now; a cluster that was not read is missing. */
-export type Installed = Readonly<Record<string, readonly InstalledRevision[]>>;
 
 export interface PeerSyncPlan {
     /** By primary, the clusters its istiod must list as synced before the next primary's charts change. */
