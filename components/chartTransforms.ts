@@ -1,20 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 
-const HELM_RESOURCE_POLICY = "helm.sh/resource-policy";
 const VALIDATING_WEBHOOK_CONFIGURATION = "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration";
-
-/**
- * Applies `keepCrds` to the objects the `base` chart marks `helm.sh/resource-policy: keep` (its
- * CRDs), which the kubernetes provider otherwise turns into retainOnDelete.
- */
-export function retainOnDeleteFromConfig(keep: boolean): pulumi.ResourceTransform {
-    return ({ props, opts }) => {
-        if (props.metadata?.annotations?.[HELM_RESOURCE_POLICY] !== "keep") {
-            return undefined;
-        }
-        return { props, opts: { ...opts, retainOnDelete: keep } };
-    };
-}
 
 /**
  * Both charts render a validator that istiod takes over: `base` the default revision's

@@ -4,7 +4,7 @@ import { createHash } from "crypto";
 import * as path from "path";
 import { compareVersions } from "./istioVersion";
 
-type Values = Record<string, unknown>;
+export type Values = Record<string, unknown>;
 
 export type IstioChart = "base" | "istiod" | "gateway";
 

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision, retainOnDeleteFromConfig, revisionTagFollows } from "./chartTransforms";
+import { leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision, revisionTagFollows } from "./chartTransforms";
 import { ClusterConnection, clusterProvider } from "./cluster";
+import { IstioCrdSet, renderBaseCrds } from "./crdSet";
 import {
     baseRoleValues,
     chartLocation,
@@ -87,6 +88,8 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
     /** `istio-system/cacerts`, which istiod's plugged-in CA reads. */
     readonly cacerts: k8s.core.v1.Secret;
+    /** Istio's CRDs, one resource for the whole set. */
+    readonly crds: IstioCrdSet;
     readonly base: k8s.helm.v4.Chart;
     /** The chart of the revision the `default` tag points to (of the one revision, in place): what injects the workloads. */
     readonly istiod: k8s.helm.v4.Chart;
@@ -142,29 +145,53 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         );
         this.cacerts = cacerts;
 
-        // `base` is cluster-wide (CRDs, reader service account, default-revision validation) and is
-        // rendered into one Pulumi resource per object: each shows in `pulumi preview --diff`, and
-        // Pulumi, not Helm, deletes it. The chart marks its CRDs `helm.sh/resource-policy: keep`, which
-        // the kubernetes provider honours with retainOnDelete; `keepCrds` decides instead, because
-        // leaving them would leave every Istio custom resource in the cluster behind `pulumi destroy`.
+        // Istio's CRDs are one resource per cluster (components/crdSet.ts), rendered by the `base` chart
+        // with the values and under the release name the Chart below uses, so that they carry the labels
+        // Helm would give them. The Chart renders everything else of `base`.
+        const baseValues = mergeValues(
+            {
+                defaultRevision: args.revisions.defaultRevision === IN_PLACE ? "default" : args.revisions.defaultRevision,
+                base: { enableCRDTemplates: true },
+                global: { istioNamespace: ISTIO_NAMESPACE },
+                ...baseRoleValues(args.role),
+            },
+            istio.values.base,
+        );
+        const baseRelease = `${name}-istio-base`;
+        const baseVersion = newestVersion(args.revisions);
+        this.crds = new IstioCrdSet(
+            `${name}-istio-crds`,
+            {
+                cluster: args.clusterName,
+                connection: args.connection,
+                crds: renderBaseCrds(
+                    { source: istio.chartSource, version: baseVersion, releaseName: baseRelease, namespace: ISTIO_NAMESPACE, values: baseValues },
+                    args.provider,
+                    this,
+                ),
+                keep: args.keepCrds,
+                gone: false,
+            },
+            { parent: this, dependsOn: args.rolloutAfter },
+        );
+        // `base` is cluster-wide (reader service account, default-revision validation) and is rendered into
+        // one Pulumi resource per object: each shows in `pulumi preview --diff`, and Pulumi, not Helm,
+        // deletes it. The CRDs must exist before anything of Istio that needs them: no data flows.
+        const userExcludedCrds: readonly string[] = (istio.values.base as { base?: { excludedCRDs?: string[] } }).base?.excludedCRDs ?? [];
         this.base = new k8s.helm.v4.Chart(
-            `${name}-istio-base`,
+            baseRelease,
             {
                 ...chartLocation(istio.chartSource, "base"),
-                version: newestVersion(args.revisions),
+                version: baseVersion,
                 namespace: this.namespace,
-                values: mergeValues(
-                    {
-                        defaultRevision: args.revisions.defaultRevision === IN_PLACE ? "default" : args.revisions.defaultRevision,
-                        base: { enableCRDTemplates: true },
-                        global: { istioNamespace: ISTIO_NAMESPACE },
-                        ...baseRoleValues(args.role),
-                    },
-                    istio.values.base,
-                ),
+                values: mergeValues(baseValues, { base: { excludedCRDs: this.crds.names.apply((names) => [...userExcludedCrds, ...names]) } }),
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, dependsOn: args.rolloutAfter, transforms: [retainOnDeleteFromConfig(args.keepCrds), leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision] },
+            {
+                ...childOpts,
+                dependsOn: args.rolloutAfter?.then<pulumi.Resource[]>((after) => [this.crds, ...after]) ?? [this.crds],
+                transforms: [leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision],
+            },
         );
 
         // `istiod` is rendered into one resource per object too, under the release name Helm would give
@@ -220,7 +247,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 {
                     ...childOpts,
                     provider: istiodProvider,
-                    dependsOn: args.rolloutAfter?.then<pulumi.Resource[]>((after) => [this.base, cacerts, ...after]) ?? [this.base, cacerts],
+                    dependsOn: args.rolloutAfter?.then<pulumi.Resource[]>((after) => [this.crds, this.base, cacerts, ...after]) ?? [this.crds, this.base, cacerts],
                     transforms: [leaveWebhooksToIstiod, revisionTagFollows(chartName(revision), others)],
                 },
             );
@@ -237,14 +264,22 @@ export class IstioControlPlane extends pulumi.ComponentResource {
 const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
 /**
- * What is left of a remote's control plane once the remote is gone: the provider its istiod objects were
- * applied through, under the same name and parent, from the gone cluster's connection. Those objects'
- * deletes run on it, so they drop the objects from the state instead of failing to reach the cluster.
+ * What is left of a control plane once its cluster is gone: its CRD set, which lets go of the cluster
+ * without reaching it, and, for a remote, the provider its istiod objects were applied through, under the
+ * same name and parent, from the gone cluster's connection. Those objects' deletes run on it, so they drop
+ * the objects from the state instead of failing to reach the cluster.
  */
-export class GoneRemoteControlPlane extends pulumi.ComponentResource {
-    constructor(name: string, args: { readonly primary: string; readonly connection: ClusterConnection }, opts?: pulumi.ComponentResourceOptions) {
+export class GoneControlPlane extends pulumi.ComponentResource {
+    constructor(
+        name: string,
+        args: { readonly clusterName: string; readonly primary?: string; readonly connection: ClusterConnection },
+        opts?: pulumi.ComponentResourceOptions,
+    ) {
         super(CONTROL_PLANE_TYPE, name, {}, opts);
-        clusterProvider(servedBy(name, args.primary), args.connection, { parent: this });
+        new IstioCrdSet(`${name}-istio-crds`, { cluster: args.clusterName, connection: args.connection, crds: [], keep: false, gone: true }, { parent: this });
+        if (args.primary !== undefined) {
+            clusterProvider(servedBy(name, args.primary), args.connection, { parent: this });
+        }
         this.registerOutputs({});
     }
 }

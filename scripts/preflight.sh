@@ -10,7 +10,7 @@ stack=${1:?usage: preflight.sh <stack>}
 scripts=${BASH_SOURCE[0]%/*}
 [[ $scripts == "${BASH_SOURCE[0]}" ]] && scripts=.
 program=$(cd "$scripts/.." && pwd)
-min_node=22 # package.json "engines"
+min_node=22.19 # package.json "engines"
 gib=$((1024 * 1024 * 1024))
 missing=()
 lacks() { missing+=("$1"); }
@@ -19,7 +19,8 @@ has() { command -v "$1" >/dev/null 2>&1; }
 node_version=$(node -p process.versions.node 2>/dev/null) || node_version=""
 if [[ -z $node_version ]]; then
     lacks "Node.js $min_node or newer: https://nodejs.org/en/download"
-elif ((${node_version%%.*} < min_node)); then
+elif IFS=. read -r major minor _ <<<"$node_version" && IFS=. read -r min_major min_minor <<<"$min_node" &&
+    ((major < min_major || (major == min_major && minor < min_minor))); then
     lacks "Node.js $min_node or newer (found $node_version): https://nodejs.org/en/download"
 fi
 if [[ ! -d $program/node_modules/@pulumi/pulumi ]]; then

@@ -3,7 +3,7 @@ import { Cluster } from "../components/cluster";
 import { CrossClusterCheck, CrossClusterResult } from "../components/crossClusterCheck";
 import { defaultRevisionOf } from "../components/helmValues";
 import { MeshTrust } from "../components/meshTrust";
-import { GoneRemoteControlPlane } from "../components/istioControlPlane";
+import { GoneControlPlane } from "../components/istioControlPlane";
 import { TestApp } from "../components/testApp";
 import { rootWarning, rootWarningHours } from "./caExpiry";
 import { StackConfig } from "./config";
@@ -34,7 +34,7 @@ export interface MeshOutputs {
 
 /**
  * Composes the components into the mesh the config's topology describes: the config becomes their args
- * here. A cluster that is gone keeps only its providers, which let go of its objects. `cacertsAnnotations`:
+ * here. A cluster that is gone keeps only its providers and its CRD set, which let go of its objects. `cacertsAnnotations`:
  * by cluster, what its `cacerts` records of a root rotation (by default as for clusters that were not read).
  * `installed`: by cluster, the istiod revisions it runs now (by default none read).
  */
@@ -48,8 +48,8 @@ export function deployMesh(
     const awaitWorkloads = config.workloads.awaitReady;
     const clusters = config.clusters.flatMap((entry) => {
         const cluster = new Cluster(entry.name, entry);
-        if (entry.gone && entry.role === "remote") {
-            new GoneRemoteControlPlane(entry.name, { primary: entry.primary!, connection: cluster.connection });
+        if (entry.gone) {
+            new GoneControlPlane(entry.name, { clusterName: entry.name, primary: entry.role === "remote" ? entry.primary! : undefined, connection: cluster.connection });
         }
         return entry.gone ? [] : [cluster];
     });

@@ -67,10 +67,15 @@ describe("a cluster that is gone", () => {
         }
     });
 
-    it("has nothing made in it, and is not read by the others' istiod", () => {
+    it("has nothing made in it but its CRD set, which lets go of it, and is not read by the others' istiod", () => {
         const inCluster3 = gone.filter((r) => r.type.startsWith("kubernetes:") && clusterOfProvider(r.provider) === "cluster3");
         assert.deepEqual(inCluster3.map((r) => r.urn), []);
-        assert.deepEqual(gone.filter((r) => /cluster3/.test(r.name) && r.type !== PROVIDER && r.type !== "istio-multicluster:cluster:Cluster").map((r) => r.urn), []);
+        const crdSetUrn = (resources: RecordedResource[]) => resources.find((r) => r.name === "cluster3-istio-crds")!.urn;
+        const crdSet = gone.find((r) => r.name === "cluster3-istio-crds")!;
+        assert.equal(crdSet.urn, crdSetUrn(live), "the same resource as while the cluster was there");
+        assert.deepEqual([crdSet.inputs.gone, crdSet.inputs.digests], [true, {}]);
+        const others = gone.filter((r) => /cluster3/.test(r.name) && r.type !== PROVIDER && r.type !== "istio-multicluster:cluster:Cluster" && r !== crdSet);
+        assert.deepEqual(others.map((r) => r.type), ["istio-multicluster:istio:ControlPlane"], "its CRD set's parent, as before");
         const remoteSecrets = gone.filter((r) => r.name.endsWith("-remote-secret")).map((r) => r.name);
         assert.deepEqual(remoteSecrets.sort(), ["cluster1-to-cluster2-remote-secret", "cluster2-to-cluster1-remote-secret"]);
     });

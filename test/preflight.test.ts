@@ -19,7 +19,7 @@ const FAKE_TOOLS: Record<string, string> = {
 
 /** What each missing piece must be reported as: what it is and where to get it. */
 const REPORTS: Record<string, RegExp> = {
-    node: /Node\.js 22 or newer.*https:\/\/nodejs\.org/,
+    node: /Node\.js 22\.19 or newer.*https:\/\/nodejs\.org/,
     pulumi: /the Pulumi CLI.*https:\/\/www\.pulumi\.com\/docs\/iac\/download-install/,
     login: /a Pulumi backend login.*pulumi login --local/,
     docker: /Docker.*https:\/\/docs\.docker\.com\/get-started\/get-docker/,
@@ -69,10 +69,13 @@ describe("npm run up checks what the stack needs first", () => {
         });
     }
 
-    it("names a Node.js older than the program needs", () => {
-        const { status, report } = preflight("dev", ALL, { FAKE_NODE_VERSION: "20.18.0" });
-        assert.equal(status, 1);
-        assert.match(report, /Node\.js 22 or newer \(found 20\.18\.0\)/);
+    it("names a Node.js older than the program needs, by minor version too", () => {
+        for (const found of ["20.18.0", "22.18.1"]) {
+            const { status, report } = preflight("dev", ALL, { FAKE_NODE_VERSION: found });
+            assert.equal(status, 1);
+            assert.match(report, new RegExp(`Node\\.js 22\\.19 or newer \\(found ${found.replace(/\./g, "\\.")}\\)`));
+        }
+        assert.equal(preflight("dev", ALL, { FAKE_NODE_VERSION: "22.19.0" }).report.includes("Node.js"), false);
     });
 
     it("names a missing backend login without prompting for one", () => {

@@ -38,6 +38,7 @@ const SCENARIOS: Scenario[] = [
         gateways: { east: "network" },
         remoteSecrets: ["west-to-east"],
         counts: {
+            "pulumi-nodejs:dynamic:Resource": 2, // Istio's CRDs, one set per cluster
             "pulumi:providers:kubernetes": 3, // one per cluster, and one for the remote's istiod
             "kubernetes:core/v1:Namespace": 4,
             "kubernetes:core/v1:Secret": 4, // 2 cacerts + 1 reader token + 1 remote secret
@@ -65,6 +66,7 @@ const SCENARIOS: Scenario[] = [
         gateways: { hub: "network-and-services", spoke1: "network", spoke2: "network" },
         remoteSecrets: ["spoke1-to-hub", "spoke2-to-hub"],
         counts: {
+            "pulumi-nodejs:dynamic:Resource": 3, // Istio's CRDs, one set per cluster
             "pulumi:providers:kubernetes": 5, // one per cluster, and one per remote's istiod
             "kubernetes:core/v1:Namespace": 6,
             "kubernetes:core/v1:Secret": 7, // 3 cacerts + 2 reader tokens + 2 remote secrets
@@ -92,6 +94,7 @@ const SCENARIOS: Scenario[] = [
         gateways: { alpha: "network", beta: "network" },
         remoteSecrets: ["alpha-to-beta", "alpha-edge-to-alpha", "alpha-edge-to-beta", "beta-to-alpha", "beta-edge-to-alpha", "beta-edge-to-beta"],
         counts: {
+            "pulumi-nodejs:dynamic:Resource": 4, // Istio's CRDs, one set per cluster
             "pulumi:providers:kubernetes": 6, // one per cluster, and one per remote's istiod
             "kubernetes:core/v1:Namespace": 8,
             "kubernetes:core/v1:Secret": 16, // 4 cacerts + 6 reader tokens + 6 remote secrets
@@ -128,6 +131,7 @@ const SCENARIOS: Scenario[] = [
             ["east", "east-edge", "west", "west-edge", "north", "south"].filter((s) => s !== target).map((source) => `${source}-to-${target}`),
         ),
         counts: {
+            "pulumi-nodejs:dynamic:Resource": 6, // Istio's CRDs, one set per cluster
             "pulumi:providers:kubernetes": 9, // one per cluster, and one per remote's istiod
             "kubernetes:core/v1:Namespace": 12,
             "kubernetes:core/v1:Secret": 36, // 6 cacerts + 15 reader tokens + 15 remote secrets

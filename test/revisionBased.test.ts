@@ -73,7 +73,8 @@ describe("the revision-based strategy, step by step", () => {
         const { create, delete: deleted, update } = await plan(ONE, BESIDE);
         assert.deepEqual(create.filter((n) => n.includes("istiod")), ["cluster1-istiod-canary", "cluster2-istiod-canary"]);
         assert.deepEqual(deleted.filter((n) => !n.startsWith("cross-cluster-check")), []);
-        assert.deepEqual(update.filter((n) => n.includes("istio")), ["cluster1-istio-base", "cluster2-istio-base"]);
+        // The CRD sets too: the newest version's CRDs, each with its own digest.
+        assert.deepEqual(update.filter((n) => n.includes("istio")), ["cluster1-istio-base", "cluster1-istio-crds", "cluster2-istio-base", "cluster2-istio-crds"]);
     });
 
     it("the tag moved: on the new revision's chart, base's validator and the gateways with it; the old revision stays", async () => {

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { admin, apiServer, CLUSTERS, inHarness, projectDir, stackConfig, work } from "./e2eStack";
-import { everyObject, getJson, inventory, mustKubectl } from "./kube";
+import { everyObject, getJson, inventory, isGone, mustKubectl } from "./kube";
 import { CliResult, EngineEvent, Interruption, killCli, killTree, PulumiCli, stillRunning, urnOf } from "./pulumiCli";
 import { ProjectStack } from "./projectStack";
 
@@ -198,6 +198,7 @@ describe("recovery from faults", { concurrency: 1 }, () => {
         const edited = { data: { "ca-cert.pem": Buffer.from("edited by hand").toString("base64") } };
         mustKubectl(admin("cluster2"), ["patch", "secret", "cacerts", "-n", "istio-system", "--type=merge", "-p", JSON.stringify(edited)]);
         mustKubectl(admin("cluster1"), ["delete", "gateways.networking.istio.io", "cross-network-gateway", "-n", "istio-system"]);
+        mustKubectl(admin("cluster2"), ["delete", "crd", "wasmplugins.extensions.istio.io", "--wait=true"]);
         const afterFault = objectCount(madeByTheRun(beforeUp));
 
         // What a pull-request review runs: a plain preview must show the drift.
@@ -210,6 +211,7 @@ describe("recovery from faults", { concurrency: 1 }, () => {
         assert.deepEqual(changed(/::cluster2-to-cluster1-remote-secret$/), ["create"], `the deleted remote secret: ${all}`);
         assert.deepEqual(changed(/::cluster2-cacerts$/), ["update"], `the edited cacerts: ${all}`);
         assert.deepEqual(changed(/::cluster1-cross-network-gateway$/), ["create"], `the deleted Gateway: ${all}`);
+        assert.deepEqual(changed(/::cluster2-istio-crds$/), ["update"], `the deleted CRD: ${all}`);
 
         const started = Date.now();
         await cli.mustRun(["up", "--yes", "--skip-preview"]);
@@ -217,7 +219,8 @@ describe("recovery from faults", { concurrency: 1 }, () => {
         assertConverged();
         assert.deepEqual(cacerts().data, cacertsBefore.data, "cacerts is not what the program wrote");
         assert.equal(cacerts().metadata.uid, cacertsBefore.metadata.uid, "cacerts was replaced, not updated in place");
-        rows.push({ fault: "remote secret and Gateway deleted, cacerts edited", recovery: "pulumi up", convergeSeconds: seconds, objectsAfterFault: afterFault, objectsAfterRecovery: objectCount(madeByTheRun(beforeUp)), survivors: 0 });
+        assert.ok(!isGone(admin("cluster2"), ["crd", "wasmplugins.extensions.istio.io"]), "the deleted CRD is back");
+        rows.push({ fault: "remote secret, Gateway and a CRD deleted, cacerts edited", recovery: "pulumi up", convergeSeconds: seconds, objectsAfterFault: afterFault, objectsAfterRecovery: objectCount(madeByTheRun(beforeUp)), survivors: 0 });
         await cli.mustRun(["destroy", "--yes", "--skip-preview"]);
         assertNothingLeft();
     });

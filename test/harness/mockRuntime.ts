@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { fakeHelmTemplate, HELM_TEMPLATE } from "./fakeHelmTemplate";
 
 /** How Pulumi's wire format marks a secret value: `{ [SIG_KEY]: SECRET_SIG, value }`. */
 const SIG_KEY = pulumi.runtime.specialSigKey;
@@ -46,7 +47,7 @@ export async function runWithMocks<T>(
                 id: args.custom ? `${args.name}-id` : undefined,
                 state: { ...args.inputs, ...stateFor({ ...args, inputs: unwrapSecrets(args.inputs) }) },
             }),
-            call: (args) => args.inputs,
+            call: (args) => (args.token === HELM_TEMPLATE ? fakeHelmTemplate(args.inputs as { jsonOpts: string }) : args.inputs),
         },
         "istio-multicluster",
         "test",
