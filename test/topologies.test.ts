@@ -25,6 +25,7 @@ const SCENARIOS: Scenario[] = [
         networks: { east: "net1", west: "net1" },
         apiServers: { east: "https://10.0.1.1:6443", west: "https://10.0.2.1:6443" },
         counts: {
+            "pulumi-nodejs:dynamic:Resource": 2, // Istio's CRDs, one set per cluster
             "pulumi:providers:kubernetes": 2,
             "kubernetes:core/v1:Namespace": 4,
             "kubernetes:core/v1:Secret": 6, // 2 cacerts + 2 reader tokens + 2 remote secrets
@@ -47,6 +48,7 @@ const SCENARIOS: Scenario[] = [
         networks: { cluster1: "network1", cluster2: "network2" },
         apiServers: { cluster1: `https://${fakeNodeAddress("cluster1")}:6443`, cluster2: `https://${fakeNodeAddress("cluster2")}:6443` },
         counts: {
+            "pulumi-nodejs:dynamic:Resource": 2, // Istio's CRDs, one set per cluster
             "pulumi:providers:kubernetes": 2,
             "kubernetes:core/v1:Namespace": 4,
             "kubernetes:core/v1:Secret": 6,
@@ -70,6 +72,7 @@ const SCENARIOS: Scenario[] = [
         networks: { alpha: "net-a", beta: "net-a", gamma: "net-b" },
         apiServers: { alpha: "https://10.0.1.1:6443", beta: "https://10.0.2.1:6443", gamma: `https://${fakeNodeAddress("gamma")}:6443` },
         counts: {
+            "pulumi-nodejs:dynamic:Resource": 3, // Istio's CRDs, one set per cluster
             "pulumi:providers:kubernetes": 3,
             "kubernetes:core/v1:Namespace": 6,
             "kubernetes:core/v1:Secret": 15, // 3 cacerts + 6 reader tokens + 6 remote secrets

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds, from the Go module proxy, the Pulumi CLI at the version package-lock.json pins for
-# @pulumi/pulumi, the Node.js language host beside it, and the kubernetes and tls provider plugins,
-# into a cache keyed by version; what is cached is reused. Prints KEY=VALUE lines for the e2e runner.
+# @pulumi/pulumi, the Node.js language host and dynamic-provider script beside it, and the kubernetes
+# and tls provider plugins, into a cache keyed by version; what is cached is reused. Prints KEY=VALUE lines for the e2e runner.
 #
 # What the proxy does not serve cannot be built as released (see README.md beside this script): the
 # command provider is not built at all (the e2e uses existing clusters); the kubernetes provider is
@@ -60,6 +60,16 @@ build_language_host() {
         -o "$1" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
 }
 install_binary "$cli_dir/pulumi-language-nodejs" build_language_host
+
+# Dynamic providers (the program's CRD set, components/crdSet.ts) run through this script of the
+# Node.js SDK, which Pulumi's release archives ship beside the CLI; it is in the sdk/v3 module.
+copy_dynamic_provider() {
+    local sdk
+    sdk=$(cd "$here/pulumi-build" && go mod download -json "github.com/pulumi/pulumi/sdk/v3@v$pulumi_version" | node -p 'JSON.parse(require("fs").readFileSync(0)).Dir')
+    cp "$sdk/nodejs/dist/pulumi-resource-pulumi-nodejs" "$1"
+    chmod 0755 "$1"
+}
+install_binary "$cli_dir/pulumi-resource-pulumi-nodejs" copy_dynamic_provider
 
 kubernetes_version=${PULUMI_KUBERNETES_VERSION:-$(locked @pulumi/kubernetes)}
 kubernetes_module=github.com/pulumi/pulumi-kubernetes/provider/v4
