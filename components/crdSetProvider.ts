@@ -188,7 +188,8 @@ async function readCrdSet(props: CrdSetOutputs): Promise<CrdSetOutputs> {
 
 function inputsOf(outputs: CrdSetOutputs): CrdSetInputs {
     const { cluster, kubeconfig, context, manifests, digests, keep, gone } = outputs;
-    return { cluster, kubeconfig, context, manifests, digests, keep, gone };
+    // No key without a value: the provider host cannot send `undefined`.
+    return { cluster, kubeconfig, ...(context === undefined ? {} : { context }), manifests, digests, keep, gone };
 }
 
 const sameDigests = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) =>

@@ -114,6 +114,12 @@ describe("the CRD set's provider, without a cluster", () => {
         await assert.rejects(crdSetProvider.delete!("cluster1/istio-crds", outputs({ a: "1" }, { kubeconfig })), /^Error: cluster cluster1: the cluster is unreachable: /);
     });
 
+    it("refreshes a cluster that is gone into inputs with no key left undefined (the provider host sends only values)", async () => {
+        const read = await crdSetProvider.read!("cluster1/istio-crds", outputs({ a: "1" }, { gone: true }));
+        assert.deepEqual(Object.entries(read.inputs!).filter(([, value]) => value === undefined), []);
+        assert.equal("generations" in read.inputs!, false);
+    });
+
     it("lets go of a cluster that is gone, or of CRDs it keeps, without reaching it", async () => {
         // An unreachable kubeconfig: any request would fail.
         await crdSetProvider.delete!("cluster1/istio-crds", outputs({ a: "1" }, { gone: true, kubeconfig: "not: a kubeconfig" }));
