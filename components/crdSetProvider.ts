@@ -115,6 +115,22 @@ async function refuseCrdsOfOtherPulumiResources(api: k8s.KubernetesObjectApi, in
     }
 }
 
+/**
+ * After a take-over: the fields the other Pulumi resource applied with the same value stay shared with
+ * it, and a later change of such a field (a new Istio version's schema) would be a conflict with a
+ * manager that no longer exists. Its entries are removed from `managedFields`, as the API server lets
+ * any writer do, so that the set alone owns what it applies.
+ */
+async function dropOtherPulumiManagers(api: k8s.KubernetesObjectApi, crd: Crd): Promise<void> {
+    const { PatchStrategy } = require("@kubernetes/client-node") as typeof k8s;
+    const managed = crd.metadata.managedFields ?? [];
+    const kept = managed.filter((f) => !f.manager?.startsWith("pulumi-kubernetes"));
+    if (kept.length < managed.length) {
+        const patch = { apiVersion: crd.apiVersion, kind: crd.kind, metadata: { name: crd.metadata.name, managedFields: kept } };
+        await api.patch(patch, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+    }
+}
+
 /** Applies every CRD of the set (server-side apply), waits until each is established, and deletes those `previous` had and `inputs` no longer has. */
 async function applyCrdSet(inputs: CrdSetInputs, previous?: CrdSetOutputs): Promise<CrdSetOutputs> {
     if (inputs.gone) {
@@ -134,6 +150,9 @@ async function applyCrdSet(inputs: CrdSetInputs, previous?: CrdSetOutputs): Prom
     for (const crd of crds) {
         const applied = (await api.patch(crd, undefined, undefined, FIELD_MANAGER, force, PatchStrategy.ServerSideApply)) as Crd;
         generations[crd.metadata.name] = applied.metadata.generation ?? 0;
+        if (takeOver) {
+            await dropOtherPulumiManagers(api, applied);
+        }
     }
     for (const crd of crds) {
         const name = crd.metadata.name;

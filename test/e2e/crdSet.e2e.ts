@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { crdDigest, packCrds } from "../../components/crdSet";
-import { CHANGED_IN_CLUSTER, CRD_SET_FIELD_MANAGER, crdSetProvider, CrdSetInputs, CrdSetOutputs } from "../../components/crdSetProvider";
+import { CHANGED_IN_CLUSTER, CRD_SET_FIELD_MANAGER, crdSetProvider, CrdSetInputs, CrdSetOutputs, TAKE_OVER_CRDS_ENV } from "../../components/crdSetProvider";
 import { admin, chartsDir, inHarness } from "./e2eStack";
 import { getJson, isGone, kubectl, mustKubectl } from "./kube";
 
@@ -104,7 +104,19 @@ describe("Istio's CRDs as one set, on a real API server", { skip: !inHarness() &
             return true;
         });
         assert.equal(getJson(admin(CLUSTER), ["crd", VIRTUAL_SERVICES]).metadata.resourceVersion, labelled, "nothing was applied");
-        mustKubectl(admin(CLUSTER), ["label", "crd", VIRTUAL_SERVICES, "legacy-", "--field-manager=pulumi-kubernetes-1a2b3c"]);
+    });
+
+    it("takes them over when told (npm run take-over-crds), leaving the other Pulumi manager no field", async () => {
+        process.env[TAKE_OVER_CRDS_ENV] = "true";
+        try {
+            state = (await crdSetProvider.create!(inputs())).outs!;
+        } finally {
+            delete process.env[TAKE_OVER_CRDS_ENV];
+        }
+        const managers = getJson(admin(CLUSTER), ["crd", VIRTUAL_SERVICES, "--show-managed-fields"]).metadata.managedFields.map((f: any) => f.manager);
+        assert.ok(!managers.some((m: string) => m.startsWith("pulumi-kubernetes")), managers.join(", "));
+        assert.equal(getJson(admin(CLUSTER), ["crd", VIRTUAL_SERVICES]).metadata.labels.legacy, "yes", "a field only it set stays (no manager now)");
+        assert.deepEqual(appliers(VIRTUAL_SERVICES), [CRD_SET_FIELD_MANAGER]);
     });
 
     it("deletes them all, waiting until they are gone", async () => {
