@@ -89,6 +89,17 @@ export interface IstioCrdSetArgs {
 }
 
 /**
+ * The provider of a cluster's CRD set, given explicitly: Pulumi gives the default provider of dynamic
+ * resources the whole stack config as its inputs, so every change of any key would show as an update
+ * of that provider in `pulumi preview`. This one has none.
+ */
+export class CrdSetProvider extends pulumi.ProviderResource {
+    constructor(name: string, opts: pulumi.ResourceOptions) {
+        super("pulumi-nodejs", name, {}, opts);
+    }
+}
+
+/**
  * Istio's CRDs in one cluster as one resource. As one Pulumi resource each, the 15 CRDs of the `base`
  * chart were two thirds of the state (each held twice, as the manifest and as the live object, about 100
  * KB) and of the properties the engine handles at every step. The set holds them compressed, once, with

@@ -32,6 +32,10 @@ describe("Istio's CRDs as one resource per cluster", () => {
             assert.ok(set.secretInputs.has("manifests"), `${set.name}: shown as [secret] in a diff, not as a long string`);
             assert.ok(!set.secretInputs.has("digests"), `${set.name}: the digests show in a diff`);
             assert.deepEqual([set.inputs.keep, set.inputs.gone], [false, false]);
+            // Not the default provider of dynamic resources, which takes the whole stack config as its inputs.
+            const provider = resources.find((r) => set.provider?.startsWith(`${r.urn}::`))!;
+            assert.equal(provider.type, "pulumi:providers:pulumi-nodejs");
+            assert.deepEqual(Object.keys(provider.inputs).filter((k) => !k.startsWith("__")), []);
         }
     });
 

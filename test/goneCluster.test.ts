@@ -70,12 +70,14 @@ describe("a cluster that is gone", () => {
     it("has nothing made in it but its CRD set, which lets go of it, and is not read by the others' istiod", () => {
         const inCluster3 = gone.filter((r) => r.type.startsWith("kubernetes:") && clusterOfProvider(r.provider) === "cluster3");
         assert.deepEqual(inCluster3.map((r) => r.urn), []);
-        const crdSetUrn = (resources: RecordedResource[]) => resources.find((r) => r.name === "cluster3-istio-crds")!.urn;
+        const byName = (resources: RecordedResource[], name: string) => resources.find((r) => r.name === name)!;
+        const crdSetUrn = (resources: RecordedResource[]) => byName(resources, "cluster3-istio-crds").urn;
         const crdSet = gone.find((r) => r.name === "cluster3-istio-crds")!;
         assert.equal(crdSet.urn, crdSetUrn(live), "the same resource as while the cluster was there");
         assert.deepEqual([crdSet.inputs.gone, crdSet.inputs.digests], [true, {}]);
         const others = gone.filter((r) => /cluster3/.test(r.name) && r.type !== PROVIDER && r.type !== "istio-multicluster:cluster:Cluster" && r !== crdSet);
-        assert.deepEqual(others.map((r) => r.type), ["istio-multicluster:istio:ControlPlane"], "its CRD set's parent, as before");
+        assert.deepEqual(others.map((r) => r.type).sort(), ["istio-multicluster:istio:ControlPlane", "pulumi:providers:pulumi-nodejs"], "its CRD set's parent and provider, as before");
+        assert.equal(crdSet.provider, byName(live, "cluster3-istio-crds").provider, "the same provider: a new one would replace the set");
         const remoteSecrets = gone.filter((r) => r.name.endsWith("-remote-secret")).map((r) => r.name);
         assert.deepEqual(remoteSecrets.sort(), ["cluster1-to-cluster2-remote-secret", "cluster2-to-cluster1-remote-secret"]);
     });
