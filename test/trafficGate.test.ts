@@ -118,7 +118,7 @@ describe("the traffic gate in istio.rolloutOrder", () => {
         const cases: [string, StackConfigInput, Installed][] = [
             ["first install", mesh(["cluster1", "cluster2"]), running([])],
             ["the other cluster without Istio yet", mesh(["cluster1", "cluster2"]), running(["cluster1"])],
-            ["a cluster joining", mesh(["cluster1", "cluster2"], [cluster1, cluster2, cluster3]), running(["cluster1", "cluster2"])],
+            ["a cluster joining", mesh(["cluster1", "cluster2", "cluster3"], [cluster1, cluster2, cluster3]), running(["cluster1", "cluster2"])],
             ["nothing read", mesh(["cluster1", "cluster2"]), {}],
             ["the other cluster not read", mesh(["cluster1", "cluster2"]), { cluster1: ALL.cluster1 }],
             ["verify off", mesh(["cluster1", "cluster2"], undefined, { verify: { enabled: false } }), ALL],
@@ -208,7 +208,7 @@ describe("planTrafficGates and stoppedAt", () => {
         const { gated, ungated } = planTrafficGates({ order: ["b", "a", "c"], plan, versions, installed: runs(["a", "r", "b", "c"]), verify: true });
         assert.deepEqual([...gated], [
             ["b", ["v1"]],
-            ["a", ["v2", "v1"]],
+            ["a", ["v1", "v2"]],
         ]);
         assert.deepEqual(ungated, [{ cluster: "c", reason: "the last in the order, which no cluster waits for" }]);
     });
