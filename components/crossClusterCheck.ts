@@ -11,18 +11,62 @@ const secondsPerAttempt = (requests: number) => requests * 3 + 5;
 /** For the pod to be scheduled, pull its images and start its sidecar before the first request. */
 const STARTUP_SECONDS = 300;
 
-export interface CrossClusterCheckArgs {
+/** What the check sends and expects, from which cluster. */
+export interface CrossClusterSettings {
     readonly clusterName: string;
-    readonly provider: k8s.Provider;
-    /** The test app's namespace in this cluster (sidecar injection on). */
-    readonly namespace: pulumi.Input<string>;
     readonly curlImage: string;
     /** Every version that must answer, wherever it runs. */
     readonly expectedVersions: readonly HelloworldVersion[];
     readonly requests: number;
     readonly attempts: number;
+}
+
+export interface CrossClusterCheckArgs extends CrossClusterSettings {
+    readonly provider: k8s.Provider;
+    /** The test app's namespace in this cluster (sidecar injection on). */
+    readonly namespace: pulumi.Input<string>;
     /** Changes to these (the mesh and the test app) run the check again. */
     readonly triggers: pulumi.Input<unknown>[];
+}
+
+/** Runs the check script in another: `script`, given the check script as `$1`, with `env` added. */
+export interface CheckWrapper {
+    readonly script: string;
+    readonly env: readonly { readonly name: string; readonly value: string }[];
+}
+
+/**
+ * The pod that runs the check from behind a sidecar, in a namespace with injection on (labelled `app`),
+ * and the most its Job may take. The sidecar exits when the script asks it to, so the pod completes.
+ */
+export function crossClusterPod(args: CrossClusterSettings, app: string, wrapper?: CheckWrapper) {
+    const activeDeadlineSeconds = STARTUP_SECONDS + args.attempts * secondsPerAttempt(args.requests);
+    const template = {
+        metadata: {
+            labels: { app },
+            // curl starts once the sidecar is ready, so that the first requests already go through the mesh.
+            annotations: { "proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": true}' },
+        },
+        spec: {
+            restartPolicy: "Never",
+            containers: [
+                {
+                    name: "check",
+                    image: args.curlImage,
+                    command: wrapper === undefined ? ["/bin/sh", "-c", SCRIPT] : ["/bin/sh", "-c", wrapper.script, app, SCRIPT],
+                    env: [
+                        { name: "CLUSTER", value: args.clusterName },
+                        { name: "EXPECTED_VERSIONS", value: args.expectedVersions.join(" ") },
+                        { name: "REQUESTS", value: String(args.requests) },
+                        { name: "ATTEMPTS", value: String(args.attempts) },
+                        ...(wrapper?.env ?? []),
+                    ],
+                    terminationMessagePolicy: "FallbackToLogsOnError",
+                },
+            ],
+        },
+    };
+    return { template, activeDeadlineSeconds };
 }
 
 /** One cluster's check, as the stack output reports it. */
@@ -49,31 +93,7 @@ export class CrossClusterCheck extends pulumi.ComponentResource {
 
     constructor(name: string, args: CrossClusterCheckArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:verify:CrossClusterCheck", name, {}, opts);
-        const activeDeadlineSeconds = STARTUP_SECONDS + args.attempts * secondsPerAttempt(args.requests);
-        const template = {
-            metadata: {
-                labels: { app: "cross-cluster-check" },
-                // curl starts once the sidecar is ready, so that the first requests already go through the mesh.
-                annotations: { "proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": true}' },
-            },
-            spec: {
-                restartPolicy: "Never",
-                containers: [
-                    {
-                        name: "check",
-                        image: args.curlImage,
-                        command: ["/bin/sh", "-c", SCRIPT],
-                        env: [
-                            { name: "CLUSTER", value: args.clusterName },
-                            { name: "EXPECTED_VERSIONS", value: args.expectedVersions.join(" ") },
-                            { name: "REQUESTS", value: String(args.requests) },
-                            { name: "ATTEMPTS", value: String(args.attempts) },
-                        ],
-                        terminationMessagePolicy: "FallbackToLogsOnError",
-                    },
-                ],
-            },
-        };
+        const { template, activeDeadlineSeconds } = crossClusterPod(args, "cross-cluster-check");
         const job = checkJob(
             name,
             { check: "cross-cluster-check", provider: args.provider, namespace: args.namespace, template, activeDeadlineSeconds, triggers: args.triggers },

@@ -7,11 +7,13 @@ import { IstiodExposure } from "../components/istiodExposure";
 import { MeshTrust } from "../components/meshTrust";
 import { PeerSyncCheck } from "../components/peerSyncCheck";
 import { RemoteSecret } from "../components/remoteSecret";
+import { TrafficGate } from "../components/trafficGate";
 import { StackConfig } from "./config";
 import { formerRevisions, Installed } from "./installedRevisions";
 import { planPeerSync } from "./peerSync";
-import { rolloutGates, rolloutOrderNote } from "./rolloutOrder";
+import { rolloutGates, rolloutOrderNote, stoppedAt } from "./rolloutOrder";
 import { ClusterPlan, MeshPlan } from "./topology";
+import { planTrafficGates } from "./trafficGate";
 
 /** Istio across the mesh; lists in the config's cluster order. */
 export interface IstioInstall {
@@ -27,7 +29,8 @@ export interface IstioInstall {
  * primary exposes istiod on. Then the remote secrets, and last the remotes' gateways, whose pods only
  * get a proxy once the primary's istiod reads the remote and is reachable from it. With
  * `istio.rolloutOrder`, each cluster's charts wait for the previous primary's (stacks/rolloutOrder.ts)
- * and, where `installed` shows an existing mesh, for its peer-sync check (stacks/peerSync.ts).
+ * and, where `installed` shows an existing mesh, for its peer-sync check (stacks/peerSync.ts) and its
+ * traffic gate (stacks/trafficGate.ts).
  */
 export function installIstio(
     config: StackConfig,
@@ -49,8 +52,10 @@ export function installIstio(
     const order = config.istio.rolloutOrder ?? [];
     const gates = rolloutGates(order);
     const peerSync = planPeerSync(order, plan, installed);
+    const versions = Object.fromEntries(config.clusters.map((c) => [c.name, c.helloworldVersion]));
+    const trafficGates = planTrafficGates({ order, plan, versions, installed, verify: config.verify.enabled });
     if (order.length > 0) {
-        pulumi.log.info(rolloutOrderNote(order, plan, peerSync));
+        pulumi.log.info(rolloutOrderNote(order, plan, peerSync, trafficGates));
     }
 
     const controlPlane = ({ name, network, controlPlane: servedBy }: ClusterPlan, role: ControlPlaneRole) => {
@@ -118,31 +123,50 @@ export function installIstio(
     }
 
     // Each primary's rollout checkpoint: its istiod charts and its remotes', its gateway's and, on an
-    // existing mesh, the peer-sync check, which no remote secret precedes: on a first install that is a cycle.
+    // existing mesh, the peer-sync check and then the traffic gate, which no remote secret and no test app
+    // precede: on a first install that is a cycle.
     for (const { name } of primaries) {
         const served = plan.clusters.filter((c) => c.controlPlane === name).map((c) => planes.get(c.name)!);
         const gateway = gateways.get(name);
-        const checkpoint = [...served.flatMap((p) => p.istiodCharts), ...(gateway === undefined ? [] : [gateway.chart])];
+        let checkpoint: pulumi.Resource[] = [...served.flatMap((p) => p.istiodCharts), ...(gateway === undefined ? [] : [gateway.chart])];
+        // The digests are what the charts are rendered from; the checks must also wait for them to be ready.
+        const triggers = [...served.map((p) => p.istiodDigest), ...(gateway === undefined ? [] : [gateway.chartDigest])];
         const peers = peerSync.checked.get(name);
-        if (peers === undefined) {
-            gates.reached(name, checkpoint);
-            continue;
+        if (peers !== undefined) {
+            const check = new PeerSyncCheck(
+                name,
+                {
+                    clusterName: name,
+                    provider: clusterNamed(name).provider,
+                    namespace: planes.get(name)!.namespace,
+                    curlImage: config.images.curl,
+                    revisions: revisionsOf(name).revisions.map((r) => r.name),
+                    peers,
+                    triggers,
+                },
+                { dependsOn: checkpoint },
+            );
+            checkpoint = [...checkpoint, check.job];
         }
-        const check = new PeerSyncCheck(
-            name,
-            {
-                clusterName: name,
-                provider: clusterNamed(name).provider,
-                namespace: planes.get(name)!.namespace,
-                curlImage: config.images.curl,
-                revisions: revisionsOf(name).revisions.map((r) => r.name),
-                peers,
-                triggers: [...served.map((p) => p.istiodDigest), ...(gateway === undefined ? [] : [gateway.chartDigest])],
-            },
-            // The digests are what the charts are rendered from; the check must also wait for them to be ready.
-            { dependsOn: checkpoint },
-        );
-        gates.reached(name, [...checkpoint, check.job]);
+        const expectedVersions = trafficGates.gated.get(name);
+        if (expectedVersions !== undefined) {
+            const gate = new TrafficGate(
+                name,
+                {
+                    clusterName: name,
+                    provider: clusterNamed(name).provider,
+                    curlImage: config.images.curl,
+                    expectedVersions,
+                    requests: config.verify.requests,
+                    attempts: config.verify.attempts,
+                    stopped: stoppedAt(order, plan, name),
+                    triggers,
+                },
+                { dependsOn: checkpoint },
+            );
+            checkpoint = [...checkpoint, gate.job];
+        }
+        gates.reached(name, checkpoint);
     }
 
     const remoteSecrets = new Map(

@@ -6,6 +6,8 @@ import * as path from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 
 const SCRIPT = fs.readFileSync("scripts/cross-cluster-check.sh", "utf8");
+const GATE = fs.readFileSync("scripts/traffic-gate.sh", "utf8");
+const STOPPED = "the rollout (istio.rolloutOrder) stopped at cluster1: the Istio charts of the clusters after it, cluster2, were not changed";
 const which = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
 const BUSYBOX = which("busybox");
 
@@ -62,16 +64,20 @@ for (const shell of SHELLS) {
             fs.mkdirSync(bin);
             fs.writeFileSync(path.join(bin, "curl"), FAKE_CURL, { mode: 0o755 });
             fs.writeFileSync(path.join(bin, "sleep"), FAKE_SLEEP, { mode: 0o755 });
-            for (const [tool, target] of Object.entries(shell.tools)) {
+            // The traffic gate runs the check with the shell on PATH, as in the pod.
+            for (const [tool, target] of Object.entries({ ...shell.tools, sh: shell.argv[0] })) {
                 fs.symlinkSync(target, path.join(bin, tool));
             }
             terminationLog = path.join(dir, "termination-log");
         });
         afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-        /** Runs the script as the Job's container does: `sh -c <script>`, with the Job's environment. */
-        function check(env: Record<string, string>) {
-            const run = spawnSync(shell.argv[0], [...shell.argv.slice(1), "-c", SCRIPT], {
+        /**
+         * Runs the script as the Job's container does: `sh -c <script>`, with the Job's environment; or as
+         * the traffic gate's does, `sh -c <gate> traffic-gate <script>`, with $STOPPED.
+         */
+        function check(env: Record<string, string>, command = ["-c", SCRIPT]) {
+            const run = spawnSync(shell.argv[0], [...shell.argv.slice(1), ...command], {
                 env: {
                     PATH: path.join(dir, "bin"),
                     FAKE_LOG: log,
@@ -150,6 +156,36 @@ for (const shell of SHELLS) {
             assert.notEqual(run.status, 0);
             assert.match(run.stderr, /EXPECTED_VERSIONS/);
             assert.deepEqual(run.curl, []);
+        });
+
+        describe("run by the traffic gate", () => {
+            const gate = (env: Record<string, string>) => check({ STOPPED, ...env }, ["-c", GATE, "traffic-gate", SCRIPT]);
+
+            it("passes the check's summary on, and nothing else, when it passes", () => {
+                const run = gate({ FAKE_REPLIES: "v1 v2" });
+                assert.equal(run.status, 0, run.stderr);
+                assert.equal(run.stderr, "");
+                assert.deepEqual(JSON.parse(run.stdout), { cluster: "cluster1", requests: 4, attempts: 1, answers: { v1: 2, v2: 2 } });
+                assert.deepEqual(run.curl, [HELLO, HELLO, HELLO, HELLO, QUIT]);
+                assert.equal(fs.existsSync(terminationLog), false);
+            });
+
+            it("fails with the check's verdict and where the rollout stopped, on stderr and in the termination log", () => {
+                const run = gate({ FAKE_REPLIES: "v1", REQUESTS: "2", ATTEMPTS: "2" });
+                const message = `cross-cluster check failed: from cluster cluster1, helloworld v2 never answered (4 requests over 2 attempts; versions that did answer: v1); ${STOPPED}\n`;
+                assert.equal(run.status, 1);
+                assert.equal(run.stdout, "");
+                assert.equal(run.stderr, message);
+                assert.equal(fs.readFileSync(terminationLog, "utf8"), message);
+                assert.deepEqual(run.curl, [HELLO, HELLO, HELLO, HELLO, QUIT], "the sidecar asked to exit once");
+            });
+
+            it("refuses to run without where it stops", () => {
+                const run = gate({ FAKE_REPLIES: "v1", STOPPED: "" });
+                assert.notEqual(run.status, 0);
+                assert.match(run.stderr, /STOPPED/);
+                assert.deepEqual(run.curl, []);
+            });
         });
     });
 }

@@ -141,14 +141,18 @@ describe("the peer-sync check in istio.rolloutOrder", () => {
         const order = "rollout order: cluster1 → cluster2 → cluster3; each cluster's Istio charts wait until the previous cluster's istiod and east-west gateway are ready, so when one fails, the clusters after it keep what they run; ";
         const three = mesh(["cluster1", "cluster2", "cluster3"], [cluster1, cluster2, cluster3]);
         assert.deepEqual(await notes(three, running(["cluster1", "cluster2", "cluster3"])), [
-            `${order}peer-sync check (istiod lists every peer it reads as synced) before the next cluster moves in cluster1, cluster2; none in cluster3 (the last in the order, which no cluster waits for)`,
+            `${order}peer-sync check (istiod lists every peer it reads as synced) before the next cluster moves in cluster1, cluster2; none in cluster3 (the last in the order, which no cluster waits for)` +
+                "; traffic gate (from the cluster, every other cluster's helloworld answers through the mesh) before the next cluster moves in cluster1, cluster2; none in cluster3 (the last in the order, which no cluster waits for)",
         ]);
         assert.deepEqual(await notes(three, running(["cluster1", "cluster2"])), [
-            `${order}no peer-sync check: cluster1 (a first install: cluster3 runs no Istio yet), cluster2 (a first install: cluster3 runs no Istio yet), cluster3 (the last in the order, which no cluster waits for)`,
+            `${order}no peer-sync check: cluster1 (a first install: cluster3 runs no Istio yet), cluster2 (a first install: cluster3 runs no Istio yet), cluster3 (the last in the order, which no cluster waits for)` +
+                "; no traffic gate: cluster1 (a first install: cluster3 runs no Istio yet), cluster2 (a first install: cluster3 runs no Istio yet), cluster3 (the last in the order, which no cluster waits for)",
         ]);
         assert.deepEqual(await notes(three, { cluster3: [] }), [
             `${order}no peer-sync check: cluster1 (cluster1, cluster2 not read: kind, behind a proxy, or not allowed to list webhooks), ` +
-                "cluster2 (cluster2, cluster1 not read: kind, behind a proxy, or not allowed to list webhooks), cluster3 (the last in the order, which no cluster waits for)",
+                "cluster2 (cluster2, cluster1 not read: kind, behind a proxy, or not allowed to list webhooks), cluster3 (the last in the order, which no cluster waits for); " +
+                "no traffic gate: cluster1 (cluster1, cluster2 not read: kind, behind a proxy, or not allowed to list webhooks), " +
+                "cluster2 (cluster1, cluster2 not read: kind, behind a proxy, or not allowed to list webhooks), cluster3 (the last in the order, which no cluster waits for)",
         ]);
     });
 });

@@ -93,7 +93,8 @@ describe("istio.rolloutOrder: each cluster's Istio charts after the previous clu
         const notes = () => info.mock.calls.map((c) => String(c.arguments[0])).filter((m) => m.startsWith("rollout order"));
         assert.deepEqual(notes(), [
             "rollout order: cluster2 → cluster1 (with cluster3); each cluster's Istio charts wait until the previous cluster's istiod and east-west gateway are ready, so when one fails, the clusters after it keep what they run; " +
-                "no peer-sync check: cluster2 (cluster2, cluster1, cluster3 not read: kind, behind a proxy, or not allowed to list webhooks), cluster1 (the last in the order, which no cluster waits for)",
+                "no peer-sync check: cluster2 (cluster2, cluster1, cluster3 not read: kind, behind a proxy, or not allowed to list webhooks), cluster1 (the last in the order, which no cluster waits for); " +
+                "no traffic gate: cluster2 (cluster1, cluster3, cluster2 not read: kind, behind a proxy, or not allowed to list webhooks), cluster1 (the last in the order, which no cluster waits for)",
         ]);
         info.mock.resetCalls();
         await registered(mesh());

@@ -90,7 +90,7 @@ export const istio = section({
         .meta({
             "x-default": "none: every cluster at once",
             description:
-                "the primary clusters, each once, in the order a change to Istio reaches them (say, a canary cluster first): each one's `base`, `istiod` and east-west gateway charts, and its remotes', are applied only once the previous one's istiod and gateway are ready and, on an existing mesh, its istiod has synced every peer (the peer-sync check), so a failure leaves the clusters after it untouched; needs `workloads.awaitReady: true` (see *Cluster by cluster* in docs/operations.md)",
+                "the primary clusters, each once, in the order a change to Istio reaches them (say, a canary cluster first): each one's `base`, `istiod` and east-west gateway charts, and its remotes', are applied only once the previous one's istiod and gateway are ready and, on an existing mesh, its istiod has synced every peer (the peer-sync check) and, with the traffic check on, traffic from it reaches every other cluster's helloworld (the traffic gate), so a failure leaves the clusters after it untouched; needs `workloads.awaitReady: true` (see *Cluster by cluster* in docs/operations.md)",
         }),
     chartRepo: text(CHART_REPO_ALLOWED)
         .refine((s) => REPO_URL.test(s) || (fs.existsSync(s) && fs.statSync(s).isDirectory()), expects(CHART_REPO_ALLOWED, "path"))

@@ -108,7 +108,7 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         await waitFor("cluster2 -> v1 again", 120, async () => versionsAnswering(1, 10).has("v1"), () => dataPlane.diagnose(1));
     });
 
-    it("with istio.rolloutOrder, a bad istiod change for both clusters stops at cluster1; cluster2 keeps what it runs; reverting it succeeds; a good change passes cluster1's peer-sync check before cluster2 moves", async (t) => {
+    it("with istio.rolloutOrder, a bad istiod change for both clusters stops at cluster1; cluster2 keeps what it runs; reverting it succeeds; a good change passes cluster1's peer-sync check and traffic gate before cluster2 moves; a change that breaks cluster1's traffic stops at its gate", async (t) => {
         // A realistic mistake: the keepalive age without its unit. pilot-discovery refuses the flag and exits, so
         // the new istiod pod never becomes ready. The short wait (the provider's annotation) fails `up` within a minute.
         const ordered = (istiod: Record<string, unknown> = {}) => {
@@ -163,13 +163,18 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         // Both clusters ran Istio before each of these runs: cluster1, not the last, gets the check.
         const PEER_SYNC = /; peer-sync check \(istiod lists every peer it reads as synced\) before the next cluster moves in cluster1; none in cluster2 \(the last in the order/;
         const PEER_SYNC_JOB = /::cluster1-peer-sync-check$/;
+        const GATE = /; traffic gate \(from the cluster, every other cluster's helloworld answers through the mesh\) before the next cluster moves in cluster1; none in cluster2 \(the last in the order/;
+        const GATE_JOB = /::cluster1-traffic-gate$/;
+        /** The index in `steps` of the first step on `urn`: its start, or (done) its end. */
+        const stepOf = (steps: { urn: string; done: boolean }[], urn: RegExp, done: boolean) => steps.findIndex((c) => urn.test(c.urn) && c.done === done);
 
         project.writeConfig(ordered(bad));
         const failing = run();
         await assert.rejects(failing.up());
         const { infos, errors, changes } = failing.seen;
-        assert.ok(infos.some((m) => ORDER.test(m) && PEER_SYNC.test(m)), `no rollout order with the peer-sync check among: ${JSON.stringify(infos)}`);
+        assert.ok(infos.some((m) => ORDER.test(m) && PEER_SYNC.test(m) && GATE.test(m)), `no rollout order with the peer-sync check and the traffic gate among: ${JSON.stringify(infos)}`);
         assert.deepEqual(changes.filter((c) => PEER_SYNC_JOB.test(c.urn)), [], "the peer-sync check ran after cluster1's istiod failed");
+        assert.deepEqual(changes.filter((c) => GATE_JOB.test(c.urn)), [], "the traffic gate ran after cluster1's istiod failed");
         const istiodFailure = errors.find((e) => e.urn.endsWith("::cluster1-istiod:istio-system/istiod"));
         assert.match(istiodFailure?.message ?? JSON.stringify(errors), /'istiod' timed out waiting to be Ready/);
         assert.deepEqual(errors.filter((e) => /::cluster2-/.test(e.urn)), []);
@@ -189,8 +194,9 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         const reverting = run();
         const up = await reverting.up();
         assert.equal(up.summary.result, "succeeded");
-        assert.ok(reverting.seen.infos.some((m) => ORDER.test(m) && PEER_SYNC.test(m)));
+        assert.ok(reverting.seen.infos.some((m) => ORDER.test(m) && PEER_SYNC.test(m) && GATE.test(m)));
         assert.ok(reverting.seen.steps.some((c) => PEER_SYNC_JOB.test(c.urn) && c.op === "create" && c.done), "the revert did not run cluster1's peer-sync check");
+        assert.ok(reverting.seen.steps.some((c) => GATE_JOB.test(c.urn) && c.op === "create" && c.done), "the revert did not run cluster1's traffic gate");
         assert.deepEqual(reverting.seen.changes.filter((c) => CLUSTER2_CHARTS.test(c.urn)), [], "the revert changed cluster2's charts");
         assert.equal(keepalive(istiod(0)), "30m");
         await waitFor("cluster1's istiod ready again", 120, async () => {
@@ -200,23 +206,77 @@ describe("real packets through the mesh", { concurrency: 1 }, () => {
         assert.deepEqual(untouched(), before, "the revert changed cluster2");
         await waitFor("cluster1 -> v2", 120, async () => versionsAnswering(0, 10).has("v2"), () => dataPlane.diagnose(0));
 
-        // A good change for both clusters (an annotation of istiod's Deployment): cluster1's check runs again and
-        // completes before the engine starts on cluster2's istiod Deployment.
-        project.writeConfig(ordered({ deploymentAnnotations: { "example.com/rollout-step": "good" } }));
+        // A good change for both clusters (an annotation of istiod's Deployment): cluster1's peer-sync check and then
+        // its traffic gate run again and complete before the engine starts on cluster2's istiod Deployment.
+        const goodAnnotation = { deploymentAnnotations: { "example.com/rollout-step": "good" } };
+        project.writeConfig(ordered(goodAnnotation));
         const good = run();
         assert.equal((await good.up()).summary.result, "succeeded");
         const CLUSTER2_ISTIOD = /::cluster2-istiod:istio-system\/istiod$/;
-        const checked = good.seen.steps.findIndex((c) => PEER_SYNC_JOB.test(c.urn) && c.done);
-        const cluster2Moves = good.seen.steps.findIndex((c) => CLUSTER2_ISTIOD.test(c.urn) && !c.done);
-        assert.ok(checked >= 0 && cluster2Moves > checked, JSON.stringify(good.seen.steps));
+        const checked = stepOf(good.seen.steps, PEER_SYNC_JOB, true);
+        const gateStarts = stepOf(good.seen.steps, GATE_JOB, false);
+        const gated = stepOf(good.seen.steps, GATE_JOB, true);
+        const cluster2Moves = stepOf(good.seen.steps, CLUSTER2_ISTIOD, false);
+        assert.ok(checked >= 0 && gateStarts > checked && gated > gateStarts && cluster2Moves > gated, JSON.stringify(good.seen.steps));
         assert.equal(istiod(1).metadata.annotations["example.com/rollout-step"], "good");
         const jobs = getJson(admin(CLUSTERS[0]), ["jobs", "-n", "istio-system"]).items.filter((j: any) => j.metadata.name.startsWith("peer-sync-check-"));
         assert.deepEqual(jobs.map((j: any) => j.status.succeeded), [1], "one peer-sync Job, completed, in cluster1");
+        const gates = getJson(admin(CLUSTERS[0]), ["jobs", "-n", "istio-rollout-gate"]).items;
+        assert.deepEqual(gates.map((j: any) => [j.metadata.name.replace(/[0-9a-f]{10}$/, ""), j.status.succeeded]), [["traffic-gate-", 1]], "one traffic gate Job, completed, in cluster1");
         const pulumiApplied = (d: any) => d.metadata.managedFields.filter((m: any) => m.manager.startsWith("pulumi-kubernetes")).map((m: any) => m.time).sort().at(-1);
         const cluster2Changed = pulumiApplied(getJson(admin(CLUSTERS[1]), ["deployment", "istiod", "-n", "istio-system", "--show-managed-fields"]));
         const { startTime, completionTime } = jobs[0].status;
-        assert.ok(completionTime <= cluster2Changed, `the check completed at ${completionTime}, cluster2's istiod changed at ${cluster2Changed}`);
-        t.diagnostic(`peer-sync Job ${jobs[0].metadata.name}: started ${startTime}, completed ${completionTime}; cluster2's istiod Deployment applied ${cluster2Changed}`);
+        const gateStatus = gates[0].status;
+        assert.ok(completionTime <= gateStatus.startTime, `the peer-sync check completed at ${completionTime}, the gate started at ${gateStatus.startTime}`);
+        assert.ok(gateStatus.completionTime <= cluster2Changed, `the gate completed at ${gateStatus.completionTime}, cluster2's istiod changed at ${cluster2Changed}`);
+        // What the gate saw from cluster1, and cluster2's helloworld answering it with the gate pod's identity, after mTLS.
+        const gatePod = getJson(admin(CLUSTERS[0]), ["pods", "-n", "istio-rollout-gate", "-l", `job-name=${gates[0].metadata.name}`]).items[0].metadata.name;
+        const summary = JSON.parse(fs.readFileSync(path.join(`${podRoot(0, gatePod)}.logs`, "check.log"), "utf8").trim().split("\n").at(-1)!);
+        assert.equal(summary.cluster, "cluster1");
+        assert.ok(summary.answers.v2 > 0, JSON.stringify(summary));
+        assert.match(helloworldLog(1), /URI=spiffe:\/\/cluster\.local\/ns\/istio-rollout-gate\/sa\/default/);
+        t.diagnostic(`peer-sync Job ${jobs[0].metadata.name}: started ${startTime}, completed ${completionTime}`);
+        t.diagnostic(`traffic gate Job ${gates[0].metadata.name}: started ${gateStatus.startTime}, completed ${gateStatus.completionTime} (${JSON.stringify(summary)})`);
+        t.diagnostic(`cluster2's istiod Deployment applied ${cluster2Changed}`);
+
+        // A change that leaves istiod ready and its peers synced but breaks cluster1's traffic to cluster2: without
+        // auto mTLS, cluster1's sidecars send plain text to cluster2's gateway, whose passthrough routes by the SNI of
+        // mTLS. (The pod annotation restarts istiod, which here reads its mesh config only at start, so the Deployment
+        // waits for the mesh config's ConfigMap; a real istiod reads the changed file.) The gate fails `up` before
+        // cluster2 is touched; few attempts, so that it fails soon.
+        const withGood = untouched();
+        const broken = ordered({
+            deploymentAnnotations: { ...goodAnnotation.deploymentAnnotations, "config.kubernetes.io/depends-on": "/namespaces/istio-system/ConfigMap/istio" },
+            meshConfig: { ...UPSTREAM_ENVOY_VALUES.meshConfig, enableAutoMtls: false },
+            pilot: { ...UPSTREAM_ENVOY_VALUES.pilot, podAnnotations: { "example.com/rollout-step": "no-auto-mtls" } },
+        });
+        project.writeConfig({ ...broken, verify: { enabled: true, attempts: 2, requests: 5 } });
+        const stopped = run();
+        const failure = await stopped.up().then(
+            () => undefined,
+            (error: Error) => error,
+        );
+        const afterGate = { cluster2: untouched(), cluster2Answers: [...versionsAnswering(1, 20)].sort() };
+        // Back to the good change; cluster2 has nothing to change.
+        project.writeConfig(ordered(goodAnnotation));
+        const restoring = run();
+        assert.equal((await restoring.up()).summary.result, "succeeded");
+        assert.ok(restoring.seen.steps.some((c) => GATE_JOB.test(c.urn) && c.done), "the restore did not run cluster1's traffic gate");
+        assert.deepEqual(restoring.seen.changes.filter((c) => CLUSTER2_CHARTS.test(c.urn)), [], "the restore changed cluster2's charts");
+
+        assert.ok(failure, "pulumi up passed cluster1's traffic gate without auto mTLS");
+        assert.match(
+            failure.message,
+            /cross-cluster check failed: from cluster cluster1, helloworld v2 never answered \(10 requests over 2 attempts; versions that did answer: v1\).*; the rollout \(istio\.rolloutOrder\) stopped at cluster1: the Istio charts of the clusters after it, cluster2, were not changed/,
+        );
+        const gateFailed = stopped.seen.errors.find((e) => GATE_JOB.test(e.urn));
+        assert.ok(gateFailed, `no error on cluster1's traffic gate among: ${JSON.stringify(stopped.seen.errors)}`);
+        assert.deepEqual(stopped.seen.errors.filter((e) => /::cluster2-/.test(e.urn)), []);
+        assert.ok(stepOf(stopped.seen.steps, PEER_SYNC_JOB, true) >= 0, "cluster1's peer-sync check did not pass before the gate");
+        assert.deepEqual(stopped.seen.changes.filter((c) => CLUSTER2_CHARTS.test(c.urn)), [], "a step on cluster2's charts");
+        assert.deepEqual(afterGate.cluster2, withGood, "cluster2 changed");
+        assert.deepEqual(afterGate.cluster2Answers, ["v1", "v2"], "cluster2's traffic");
+        t.diagnostic(`stopped at cluster1's traffic gate: ${gateFailed.message.split("\n").find((l) => l.includes("cross-cluster check failed")) ?? gateFailed.message}`);
     });
 
     it("fails pulumi up with the check's message when a cluster's cacerts chains to another root", async () => {
