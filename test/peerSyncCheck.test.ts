@@ -8,7 +8,7 @@ import { Installed } from "../stacks/installedRevisions";
 import { planPeerSync } from "../stacks/peerSync";
 import { planMesh } from "../stacks/topology";
 import { fakeState } from "./harness/fakeCluster";
-import { RecordedResource, runWithMocks } from "./harness/mockRuntime";
+import { jobEnv, RecordedResource, runWithMocks, waitsOn } from "./harness/mockRuntime";
 import { existingCluster } from "./harness/scenarios";
 
 const JOB = "kubernetes:batch/v1:Job";
@@ -32,23 +32,6 @@ async function registered(raw: StackConfigInput, installed: Installed): Promise<
 }
 
 const checkJobs = (resources: readonly RecordedResource[]) => resources.filter((r) => r.type === JOB && r.name.endsWith("-peer-sync-check"));
-const envOf = (job: RecordedResource) => Object.fromEntries(job.inputs.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
-
-/** Every URN `urn` waits for, directly or through what it waits for. */
-function waitsOn(resources: readonly RecordedResource[], urn: string): Set<string> {
-    const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const seen = new Set<string>();
-    const visit = (u: string) => {
-        for (const d of byUrn.get(u)?.dependencies ?? []) {
-            if (!seen.has(d)) {
-                seen.add(d);
-                visit(d);
-            }
-        }
-    };
-    visit(urn);
-    return seen;
-}
 
 describe("the peer-sync check in istio.rolloutOrder", () => {
     it("on an existing mesh: a Job in cluster1's istio-system, through its provider, in a PeerSyncCheck; none for the last cluster", async () => {
@@ -70,7 +53,7 @@ describe("the peer-sync check in istio.rolloutOrder", () => {
         const [container] = template.spec.containers;
         assert.equal(container.image, "docker.io/curlimages/curl:8.16.0");
         assert.deepEqual(container.command, ["/bin/sh", "-c", fs.readFileSync("scripts/peer-sync-check.sh", "utf8")]);
-        assert.deepEqual(envOf(job), { CLUSTER: "cluster1", ISTIODS: "istiod", PEERS: "cluster2", ATTEMPTS: "60", TOKEN_FILE: "./var/run/secrets/istio-ca/token" });
+        assert.deepEqual(jobEnv(job), { CLUSTER: "cluster1", ISTIODS: "istiod", PEERS: "cluster2", ATTEMPTS: "60", TOKEN_FILE: "./var/run/secrets/istio-ca/token" });
         assert.equal(container.workingDir, "/");
         assert.deepEqual(template.spec.volumes[0].projected.sources, [{ serviceAccountToken: { audience: "istio-ca", path: "token", expirationSeconds: 3600 } }]);
     });
@@ -91,7 +74,7 @@ describe("the peer-sync check in istio.rolloutOrder", () => {
     it("waits for cluster1's checkpoint charts and for no remote secret, not even through what it waits for", async () => {
         const resources = await registered(mesh(["cluster1", "cluster2"], [cluster1, remote, cluster2]), running(["cluster1", "cluster2", "cluster3"]));
         const [job] = checkJobs(resources);
-        const waited = [...waitsOn(resources, job.urn)].map((u) => resources.find((r) => r.urn === u)!);
+        const waited = waitsOn(resources, job.urn);
         const charts = waited.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart").map((r) => r.name).sort();
         assert.deepEqual(charts, ["cluster1-istio-base", "cluster1-istio-eastwestgateway", "cluster1-istiod", "cluster3-istio-base", "cluster3-istiod"]);
         const secrets = waited.filter((r) => r.type === "istio-multicluster:mesh:RemoteSecret" || /-to-/.test(r.name));
@@ -113,9 +96,9 @@ describe("the peer-sync check in istio.rolloutOrder", () => {
         const istio = { upgradeStrategy: "RevisionBased" as const, revisions: [{ name: "stable", version: "1.30.4" }, { name: "canary", version: "1.31.1" }], defaultRevision: "stable" };
         const all = running(["cluster1", "cluster2", "cluster3"]);
         const first = checkJobs(await registered(mesh(["cluster1", "cluster2"], [cluster1, remote, cluster2], istio), all));
-        assert.deepEqual(first.map(envOf).map((e) => [e.CLUSTER, e.ISTIODS, e.PEERS]), [["cluster1", "istiod-stable istiod-canary", "cluster3 cluster2"]]);
+        assert.deepEqual(first.map(jobEnv).map((e) => [e.CLUSTER, e.ISTIODS, e.PEERS]), [["cluster1", "istiod-stable istiod-canary", "cluster3 cluster2"]]);
         const three = checkJobs(await registered(mesh(["cluster3", "cluster2", "cluster1"], [cluster1, cluster2, cluster3]), all));
-        assert.deepEqual(three.map(envOf).map((e) => [e.CLUSTER, e.PEERS]).sort(), [
+        assert.deepEqual(three.map(jobEnv).map((e) => [e.CLUSTER, e.PEERS]).sort(), [
             ["cluster2", "cluster1 cluster3"],
             ["cluster3", "cluster1 cluster2"],
         ]);

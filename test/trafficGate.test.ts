@@ -9,7 +9,7 @@ import { stoppedAt } from "../stacks/rolloutOrder";
 import { planMesh } from "../stacks/topology";
 import { planTrafficGates } from "../stacks/trafficGate";
 import { fakeState } from "./harness/fakeCluster";
-import { RecordedResource, runWithMocks } from "./harness/mockRuntime";
+import { jobEnv, RecordedResource, runWithMocks, waitsOn } from "./harness/mockRuntime";
 import { existingCluster } from "./harness/scenarios";
 
 const JOB = "kubernetes:batch/v1:Job";
@@ -35,23 +35,6 @@ async function registered(raw: StackConfigInput, installed: Installed): Promise<
 }
 
 const gateJobs = (resources: readonly RecordedResource[]) => resources.filter((r) => r.type === JOB && r.name.endsWith("-traffic-gate"));
-const envOf = (job: RecordedResource) => Object.fromEntries(job.inputs.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
-
-/** Every resource `urn` waits for, directly or through what it waits for. */
-function waitsOn(resources: readonly RecordedResource[], urn: string): RecordedResource[] {
-    const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const seen = new Set<string>();
-    const visit = (u: string) => {
-        for (const d of byUrn.get(u)?.dependencies ?? []) {
-            if (!seen.has(d)) {
-                seen.add(d);
-                visit(d);
-            }
-        }
-    };
-    visit(urn);
-    return [...seen].map((u) => byUrn.get(u)!);
-}
 
 /** Whether `r` is, or is a child of, a component of `type`. */
 function within(resources: readonly RecordedResource[], r: RecordedResource, type: string): boolean {
@@ -91,7 +74,7 @@ describe("the traffic gate in istio.rolloutOrder", () => {
             "traffic-gate",
             fs.readFileSync("scripts/cross-cluster-check.sh", "utf8"),
         ]);
-        assert.deepEqual(envOf(job), {
+        assert.deepEqual(jobEnv(job), {
             CLUSTER: "cluster1",
             EXPECTED_VERSIONS: "v2",
             REQUESTS: "20",
@@ -103,7 +86,7 @@ describe("the traffic gate in istio.rolloutOrder", () => {
 
     it("in every primary but the last, expecting the versions of every other cluster, remotes included", async () => {
         const resources = await registered(mesh(["cluster3", "cluster1", "cluster2"], [cluster1, remote, cluster2, cluster3]), ALL);
-        const env = gateJobs(resources).map(envOf);
+        const env = gateJobs(resources).map(jobEnv);
         assert.deepEqual(env.map((e) => [e.CLUSTER, e.EXPECTED_VERSIONS]).sort(), [
             ["cluster1", "v2 v1"],
             ["cluster3", "v1 v2"],
@@ -170,7 +153,7 @@ describe("the traffic gate in istio.rolloutOrder", () => {
         const [job] = (await registered(mesh(["cluster1", "cluster2"]), ALL)).filter((r) => r.type === JOB && r.name === "cluster1-cross-cluster-check");
         assert.deepEqual(job.inputs.spec.template.spec.containers[0].command, ["/bin/sh", "-c", fs.readFileSync("scripts/cross-cluster-check.sh", "utf8")]);
         assert.deepEqual(job.inputs.spec.template.metadata.labels, { app: "cross-cluster-check" });
-        assert.deepEqual(Object.keys(envOf(job)), ["CLUSTER", "EXPECTED_VERSIONS", "REQUESTS", "ATTEMPTS"]);
+        assert.deepEqual(Object.keys(jobEnv(job)), ["CLUSTER", "EXPECTED_VERSIONS", "REQUESTS", "ATTEMPTS"]);
     });
 
     it("is logged with the rollout order: which clusters get it, which do not and why", async (t) => {

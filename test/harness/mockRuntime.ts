@@ -145,3 +145,23 @@ function unwrapSecrets(value: any): any {
     }
     return value;
 }
+
+/** The environment of a Job's first container, by name. */
+export const jobEnv = (job: RecordedResource): Record<string, string> =>
+    Object.fromEntries(job.inputs.spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+
+/** Every resource `urn` waits for, directly or through what it waits for. */
+export function waitsOn(resources: readonly RecordedResource[], urn: string): RecordedResource[] {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const seen = new Set<string>();
+    const visit = (u: string) => {
+        for (const d of byUrn.get(u)?.dependencies ?? []) {
+            if (!seen.has(d)) {
+                seen.add(d);
+                visit(d);
+            }
+        }
+    };
+    visit(urn);
+    return [...seen].map((u) => byUrn.get(u)!);
+}
