@@ -36,9 +36,33 @@ export interface EastWestGatewayArgs {
      */
     readonly externalAddress?: pulumi.Input<string>;
     readonly awaitWorkloads: boolean;
+    /**
+     * The remotes' install reads this gateway's address (the primary exposes istiod on it): a load
+     * balancer's Service is awaited until it has one, even when workloads are not awaited.
+     */
+    readonly addressRead: boolean;
     /** What the chart is applied only after, besides `injector` (see IstioControlPlaneArgs.rolloutAfter). */
     readonly rolloutAfter?: Promise<pulumi.Resource[]>;
 }
+
+/**
+ * Makes the provider wait until the gateway's Service has a load balancer's address (and for nothing else:
+ * `waitFor` replaces the Service's readiness checks, which also wait for ready pods), whether or not the
+ * chart's workloads are awaited: the exposure reads that address once, right after the chart.
+ */
+export const awaitLoadBalancerAddress: pulumi.ResourceTransform = ({ type, props, opts }) =>
+    type === "kubernetes:core/v1:Service" && props.metadata?.name === EAST_WEST_GATEWAY
+        ? {
+              props: {
+                  ...props,
+                  metadata: {
+                      ...props.metadata,
+                      annotations: { ...props.metadata.annotations, "pulumi.com/skipAwait": "false", "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress}" },
+                  },
+              },
+              opts,
+          }
+        : undefined;
 
 /**
  * The east-west gateway of one network, from the official `gateway` chart, and (when it exposes
@@ -84,7 +108,11 @@ export class EastWestGateway extends pulumi.ComponentResource {
                 values,
                 skipAwait: !args.awaitWorkloads,
             },
-            { ...childOpts, dependsOn: args.rolloutAfter?.then<pulumi.Resource[]>((after) => [...args.injector, ...after]) ?? args.injector },
+            {
+                ...childOpts,
+                dependsOn: args.rolloutAfter?.then<pulumi.Resource[]>((after) => [...args.injector, ...after]) ?? args.injector,
+                transforms: args.addressRead && !args.externalAddress ? [awaitLoadBalancerAddress] : [],
+            },
         );
         this.chartDigest = renderingDigest("gateway", version, values);
         this.service = pulumi.interpolate`${args.namespace}/${EAST_WEST_GATEWAY}`;

@@ -83,7 +83,7 @@ export function installIstio(
         previousCacerts = plane.cacerts;
         return plane;
     };
-    const eastWestGateway = ({ name, network, eastWestGateway: gateway, controlPlane: servedBy }: ClusterPlan, injector: pulumi.Resource[]) =>
+    const eastWestGateway = ({ name, network, eastWestGateway: gateway, controlPlane: servedBy, exposesIstiod }: ClusterPlan, injector: pulumi.Resource[]) =>
         new EastWestGateway(name, {
             provider: clusterNamed(name).provider,
             network,
@@ -94,6 +94,7 @@ export function installIstio(
             exposeServices: gateway === "network-and-services",
             externalAddress: clusterNamed(name).nodeAddress,
             awaitWorkloads,
+            addressRead: exposesIstiod,
             rolloutAfter: gates.after(servedBy),
         });
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { leaveWebhooksToIstiod } from "../components/chartTransforms";
+import { awaitLoadBalancerAddress } from "../components/eastWestGateway";
 
 describe("the validating webhooks of the base and istiod charts", () => {
     const validators = [
@@ -31,5 +32,25 @@ describe("the validating webhooks of the base and istiod charts", () => {
             opts: {},
         };
         assert.equal(await leaveWebhooksToIstiod(serviceAccount), undefined);
+    });
+});
+
+describe("the east-west gateway's Service when remotes read its address", () => {
+    const serviceArgs = (name: string): pulumi.ResourceTransformArgs => ({
+        custom: true,
+        type: "kubernetes:core/v1:Service",
+        name: `cluster1-istio-eastwestgateway:istio-system/${name}`,
+        props: { metadata: { name, annotations: { "pulumi.com/skipAwait": "true" } }, spec: { type: "LoadBalancer" } },
+        opts: {},
+    });
+
+    it("is awaited until its load balancer has an address, and for nothing else, even when the chart's workloads are not", async () => {
+        const transformed = await awaitLoadBalancerAddress(serviceArgs("istio-eastwestgateway"));
+        assert.deepEqual(transformed?.props.metadata.annotations, { "pulumi.com/skipAwait": "false", "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress}" });
+    });
+
+    it("leaves every other object of the chart as it is", async () => {
+        assert.equal(await awaitLoadBalancerAddress(serviceArgs("other")), undefined);
+        assert.equal(await awaitLoadBalancerAddress({ ...serviceArgs("istio-eastwestgateway"), type: "kubernetes:apps/v1:Deployment" }), undefined);
     });
 });
