@@ -16,7 +16,7 @@ export const workloads = section({
         .default(true)
         .meta({
             description:
-                "wait for pods to be ready; `false` only for API servers without nodes (the e2e test); the traffic check's Job is awaited either way, and its attempts give the pods time to start",
+                "wait for pods to be ready; `false` only for API servers without nodes (the e2e test); the traffic check's Job is awaited either way, and its attempts give the pods time to start, and so is the load balancer's address of a primary's east-west gateway that remotes reach istiod through",
         }),
 }).prefault({});
 
