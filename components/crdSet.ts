@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConnection } from "./cluster";
 import { crdSetProvider, CrdSetInputs } from "./crdSetProvider";
-import { ChartSource, Values } from "./helmValues";
+import { canonicalJson, ChartSource, Values } from "./helmValues";
 
 /** An object of a rendered chart, as far as the CRD set reads it. */
 interface RenderedObject {
@@ -58,17 +58,6 @@ export function renderBaseCrds(chart: BaseChartRendering, provider: k8s.Provider
 /** A CRD's digest: the SHA-256 of its manifest, as JSON with sorted keys. */
 export function crdDigest(crd: object): string {
     return crypto.createHash("sha256").update(canonicalJson(crd)).digest("hex");
-}
-
-function canonicalJson(value: unknown): string {
-    if (Array.isArray(value)) {
-        return `[${value.map(canonicalJson).join(",")}]`;
-    }
-    if (value !== null && typeof value === "object") {
-        const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-    }
-    return JSON.stringify(value);
 }
 
 /** The CRDs as the set's `manifests` input: a JSON array, gzip-compressed, base64 (about a tenth of the JSON). */

@@ -169,7 +169,7 @@ export function renderingDigest(chart: IstioChart, version: string, values: pulu
 }
 
 /** JSON with every object's keys sorted, so that equal values give equal text. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
     return JSON.stringify(value, (_, v) => (isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
 }
 
