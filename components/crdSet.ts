@@ -78,12 +78,13 @@ export interface IstioCrdSetArgs {
 }
 
 /**
- * The provider of a cluster's CRD set, given explicitly: Pulumi gives the default provider of dynamic
- * resources the whole stack config as its inputs, so every change of any key would show as an update
- * of that provider in `pulumi preview`. This one has none.
+ * The provider of the CRD sets, given explicitly: Pulumi gives the default provider of dynamic resources
+ * the whole stack config as its inputs, so every change of any key would show as an update of that
+ * provider in `pulumi preview`. This one has none. One serves every cluster (each set carries its own
+ * connection): the engine starts a Node.js process of about 170 MB per provider.
  */
 export class CrdSetProvider extends pulumi.ProviderResource {
-    constructor(name: string, opts: pulumi.ResourceOptions) {
+    constructor(name: string, opts?: pulumi.ResourceOptions) {
         super("pulumi-nodejs", name, {}, opts);
     }
 }

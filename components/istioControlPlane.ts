@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision, revisionTagFollows } from "./chartTransforms";
 import { ClusterConnection, clusterProvider } from "./cluster";
-import { CrdSetProvider, IstioCrdSet, renderBaseCrds } from "./crdSet";
+import { IstioCrdSet, renderBaseCrds } from "./crdSet";
 import {
     baseRoleValues,
     chartLocation,
@@ -24,8 +24,6 @@ import { REPAIR_EDITS_ON_UP, STACK_ANNOTATION, stackIdentity } from "./ownership
 export const ISTIO_NAMESPACE = "istio-system";
 const CONTROL_PLANE_TYPE = "istio-multicluster:istio:ControlPlane";
 const CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
-/** The provider of a cluster's CRD set: the same name wherever the set is registered, so the set keeps it. */
-const crdSetProviderName = (cluster: string) => `${cluster}-istio-crds-provider`;
 /** The provider a remote's istiod objects are applied through (see IstioControlPlane). */
 const servedBy = (remote: string, primary: string) => `${remote}-k8s-served-by-${primary}`;
 /**
@@ -59,6 +57,8 @@ export interface IstioControlPlaneArgs {
     readonly awaitWorkloads: boolean;
     /** Leave Istio's CRDs (and so every Istio resource in the cluster) in place on delete. */
     readonly keepCrds: boolean;
+    /** The provider of the CRD sets, one for every cluster of the stack (see CrdSetProvider). */
+    readonly crdSetProvider: pulumi.ProviderResource;
     /**
      * istio-system already exists and is not ours: label it instead of creating it, and on destroy
      * remove the label and keep the namespace. When false, the namespace is created and deleted.
@@ -174,7 +174,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 keep: args.keepCrds,
                 gone: false,
             },
-            { parent: this, provider: new CrdSetProvider(crdSetProviderName(name), { parent: this }), dependsOn: args.rolloutAfter },
+            { parent: this, provider: args.crdSetProvider, dependsOn: args.rolloutAfter },
         );
         // `base` is cluster-wide (reader service account, default-revision validation) and is rendered into
         // one Pulumi resource per object: each shows in `pulumi preview --diff`, and Pulumi, not Helm,
@@ -274,14 +274,19 @@ const base64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 export class GoneControlPlane extends pulumi.ComponentResource {
     constructor(
         name: string,
-        args: { readonly clusterName: string; readonly primary?: string; readonly connection: ClusterConnection },
+        args: {
+            readonly clusterName: string;
+            readonly primary?: string;
+            readonly connection: ClusterConnection;
+            readonly crdSetProvider: pulumi.ProviderResource;
+        },
         opts?: pulumi.ComponentResourceOptions,
     ) {
         super(CONTROL_PLANE_TYPE, name, {}, opts);
         new IstioCrdSet(
             `${name}-istio-crds`,
             { cluster: args.clusterName, connection: args.connection, crds: [], keep: false, gone: true },
-            { parent: this, provider: new CrdSetProvider(crdSetProviderName(name), { parent: this }) },
+            { parent: this, provider: args.crdSetProvider },
         );
         if (args.primary !== undefined) {
             clusterProvider(servedBy(name, args.primary), args.connection, { parent: this });

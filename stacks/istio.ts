@@ -37,6 +37,7 @@ export function installIstio(
     plan: MeshPlan,
     clusters: readonly Cluster[],
     trust: MeshTrust,
+    crdSetProvider: pulumi.ProviderResource,
     cacertsAnnotations: Readonly<Record<string, Readonly<Record<string, string>>>>,
     installed: Installed,
 ): IstioInstall {
@@ -74,6 +75,7 @@ export function installIstio(
             istioHub: config.images.istioHub,
             awaitWorkloads,
             keepCrds: config.istio.keepCrds,
+            crdSetProvider,
             adoptExistingNamespace: config.clusters.find((c) => c.name === name)!.existingIstioNamespace,
             cacertsAfter: previousCacerts,
             cacertsAnnotations: cacertsAnnotations[name] ?? {},

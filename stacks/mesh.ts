@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
+import { CrdSetProvider } from "../components/crdSet";
 import { CrossClusterCheck, CrossClusterResult } from "../components/crossClusterCheck";
 import { defaultRevisionOf } from "../components/helmValues";
 import { MeshTrust } from "../components/meshTrust";
@@ -46,10 +47,12 @@ export function deployMesh(
     const entries = config.clusters.filter((c) => !c.gone);
     const plan = planMesh(entries);
     const awaitWorkloads = config.workloads.awaitReady;
+    const crdSetProvider = new CrdSetProvider("istio-crds-provider");
     const clusters = config.clusters.flatMap((entry) => {
         const cluster = new Cluster(entry.name, entry);
         if (entry.gone) {
-            new GoneControlPlane(entry.name, { clusterName: entry.name, primary: entry.role === "remote" ? entry.primary! : undefined, connection: cluster.connection });
+            const primary = entry.role === "remote" ? entry.primary! : undefined;
+            new GoneControlPlane(entry.name, { clusterName: entry.name, primary, connection: cluster.connection, crdSetProvider });
         }
         return entry.gone ? [] : [cluster];
     });
@@ -67,7 +70,7 @@ export function deployMesh(
             }
         });
     }
-    const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust, cacertsAnnotations, installed);
+    const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust, crdSetProvider, cacertsAnnotations, installed);
 
     let verification: pulumi.Output<CrossClusterResult[]> | undefined;
     if (config.testApp.enabled) {

@@ -37,6 +37,9 @@ describe("Istio's CRDs as one resource per cluster", () => {
             assert.equal(provider.type, "pulumi:providers:pulumi-nodejs");
             assert.deepEqual(Object.keys(provider.inputs).filter((k) => !k.startsWith("__")), []);
         }
+        // One provider, so one Node.js process, for every cluster's set.
+        assert.equal(new Set(sets.map((s) => s.provider)).size, 1);
+        assert.equal(resources.filter((r) => r.type === "pulumi:providers:pulumi-nodejs").length, 1);
     });
 
     it("holds the chart's CRDs as rendered, compressed, each digest from its manifest (labels with the chart's version and release)", async () => {

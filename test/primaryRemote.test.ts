@@ -39,7 +39,7 @@ const SCENARIOS: Scenario[] = [
         remoteSecrets: ["west-to-east"],
         counts: {
             "pulumi-nodejs:dynamic:Resource": 2, // Istio's CRDs, one set per cluster
-            "pulumi:providers:pulumi-nodejs": 2, // one for each set
+            "pulumi:providers:pulumi-nodejs": 1, // one for every set
             "pulumi:providers:kubernetes": 3, // one per cluster, and one for the remote's istiod
             "kubernetes:core/v1:Namespace": 4,
             "kubernetes:core/v1:Secret": 4, // 2 cacerts + 1 reader token + 1 remote secret
@@ -68,7 +68,7 @@ const SCENARIOS: Scenario[] = [
         remoteSecrets: ["spoke1-to-hub", "spoke2-to-hub"],
         counts: {
             "pulumi-nodejs:dynamic:Resource": 3, // Istio's CRDs, one set per cluster
-            "pulumi:providers:pulumi-nodejs": 3, // one for each set
+            "pulumi:providers:pulumi-nodejs": 1, // one for every set
             "pulumi:providers:kubernetes": 5, // one per cluster, and one per remote's istiod
             "kubernetes:core/v1:Namespace": 6,
             "kubernetes:core/v1:Secret": 7, // 3 cacerts + 2 reader tokens + 2 remote secrets
@@ -97,7 +97,7 @@ const SCENARIOS: Scenario[] = [
         remoteSecrets: ["alpha-to-beta", "alpha-edge-to-alpha", "alpha-edge-to-beta", "beta-to-alpha", "beta-edge-to-alpha", "beta-edge-to-beta"],
         counts: {
             "pulumi-nodejs:dynamic:Resource": 4, // Istio's CRDs, one set per cluster
-            "pulumi:providers:pulumi-nodejs": 4, // one for each set
+            "pulumi:providers:pulumi-nodejs": 1, // one for every set
             "pulumi:providers:kubernetes": 6, // one per cluster, and one per remote's istiod
             "kubernetes:core/v1:Namespace": 8,
             "kubernetes:core/v1:Secret": 16, // 4 cacerts + 6 reader tokens + 6 remote secrets
@@ -135,7 +135,7 @@ const SCENARIOS: Scenario[] = [
         ),
         counts: {
             "pulumi-nodejs:dynamic:Resource": 6, // Istio's CRDs, one set per cluster
-            "pulumi:providers:pulumi-nodejs": 6, // one for each set
+            "pulumi:providers:pulumi-nodejs": 1, // one for every set
             "pulumi:providers:kubernetes": 9, // one per cluster, and one per remote's istiod
             "kubernetes:core/v1:Namespace": 12,
             "kubernetes:core/v1:Secret": 36, // 6 cacerts + 15 reader tokens + 15 remote secrets

@@ -26,7 +26,7 @@ const SCENARIOS: Scenario[] = [
         apiServers: { east: "https://10.0.1.1:6443", west: "https://10.0.2.1:6443" },
         counts: {
             "pulumi-nodejs:dynamic:Resource": 2, // Istio's CRDs, one set per cluster
-            "pulumi:providers:pulumi-nodejs": 2, // one for each set
+            "pulumi:providers:pulumi-nodejs": 1, // one for every set
             "pulumi:providers:kubernetes": 2,
             "kubernetes:core/v1:Namespace": 4,
             "kubernetes:core/v1:Secret": 6, // 2 cacerts + 2 reader tokens + 2 remote secrets
@@ -50,7 +50,7 @@ const SCENARIOS: Scenario[] = [
         apiServers: { cluster1: `https://${fakeNodeAddress("cluster1")}:6443`, cluster2: `https://${fakeNodeAddress("cluster2")}:6443` },
         counts: {
             "pulumi-nodejs:dynamic:Resource": 2, // Istio's CRDs, one set per cluster
-            "pulumi:providers:pulumi-nodejs": 2, // one for each set
+            "pulumi:providers:pulumi-nodejs": 1, // one for every set
             "pulumi:providers:kubernetes": 2,
             "kubernetes:core/v1:Namespace": 4,
             "kubernetes:core/v1:Secret": 6,
@@ -75,7 +75,7 @@ const SCENARIOS: Scenario[] = [
         apiServers: { alpha: "https://10.0.1.1:6443", beta: "https://10.0.2.1:6443", gamma: `https://${fakeNodeAddress("gamma")}:6443` },
         counts: {
             "pulumi-nodejs:dynamic:Resource": 3, // Istio's CRDs, one set per cluster
-            "pulumi:providers:pulumi-nodejs": 3, // one for each set
+            "pulumi:providers:pulumi-nodejs": 1, // one for every set
             "pulumi:providers:kubernetes": 3,
             "kubernetes:core/v1:Namespace": 6,
             "kubernetes:core/v1:Secret": 15, // 3 cacerts + 6 reader tokens + 6 remote secrets

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
+import { withProviderPerSet } from "./crdSetProviders";
 import { admin, apiServer, CLUSTERS, inHarness, projectDir, stackConfig, work } from "./e2eStack";
 import { allObjects, getJson, isGone, kubectl, mustKubectl, mustRun, run, waitFor } from "./kube";
 import { HELLOWORLD, sampleClusterz, syncVolumes } from "./istiodWatch";
@@ -230,6 +231,26 @@ describe("the program against two API servers", { concurrency: 1 }, () => {
     });
 
     it("previews no changes right after up", async () => {
+        await project.stack.preview({ expectNoChanges: true });
+    });
+
+    it("moves CRD sets from a provider each (the set's first release) to the one they share, without replacing them or touching the CRDs", async () => {
+        const crdUids = () =>
+            CLUSTERS.map((cluster) =>
+                getJson(admin(cluster), ["crd"])
+                    .items.filter((crd: any) => crd.metadata.name.endsWith("istio.io"))
+                    .map((crd: any) => `${crd.metadata.name}=${crd.metadata.uid}`)
+                    .sort(),
+            );
+        const before = crdUids();
+        const { state, providers } = withProviderPerSet(project.exportState());
+        assert.deepEqual(providers, ["cluster1-istio-crds-provider", "cluster2-istio-crds-provider"]);
+        project.importState(state);
+        const preview = await project.stack.preview({ diff: true });
+        assertChanges(preview.changeSummary, { delete: 2 }); // the providers; the sets keep their id and inputs
+        const up = await project.stack.up();
+        assertChanges(up.summary.resourceChanges, { delete: 2 });
+        assert.deepEqual(crdUids(), before);
         await project.stack.preview({ expectNoChanges: true });
     });
 
