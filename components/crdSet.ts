@@ -26,7 +26,7 @@ export interface BaseChartRendering {
  * chart the way the Chart resources do (local directory, Helm repository or OCI registry, with the same
  * credentials), also during a preview, and renders it with Helm's own template engine.
  */
-export function renderBaseCrds(chart: BaseChartRendering, provider: k8s.Provider, parent: pulumi.Resource): pulumi.Output<object[]> {
+function renderBaseCrds(chart: BaseChartRendering, provider: k8s.Provider, parent: pulumi.Resource): pulumi.Output<object[]> {
     const { source } = chart;
     const credentials = source.type === "directory" ? undefined : source.credentials;
     const fetchOpts = {
@@ -53,6 +53,43 @@ export function renderBaseCrds(chart: BaseChartRendering, provider: k8s.Provider
     return pulumi
         .runtime.invokeOutput<{ result: RenderedObject[] }>("kubernetes:helm:template", { jsonOpts }, { provider, parent })
         .apply(({ result }) => result.filter((o) => o.kind === "CustomResourceDefinition"));
+}
+
+/** The one label of a CRD that Helm fills from the release name (the base chart's `istio.labels`). */
+const RELEASE_LABEL = "app.kubernetes.io/instance";
+
+/**
+ * The `base` chart's CRDs, rendered once per chart, version and values rather than once per cluster. The
+ * rendering reaches the program through the Pulumi CLI as one deeply nested value, which the CLI
+ * marshals and logs level by level: at four clusters, the renderings took 18% of its CPU in `pulumi up`
+ * (docs/benchmarks.md). The chart puts the release name in one label of each CRD; each other cluster's
+ * copy gets its own, as its own rendering would have.
+ */
+export class BaseCrdRenderings {
+    private readonly renderings = new Map<string, { readonly releaseName: string; readonly crds: pulumi.Output<object[]> }>();
+
+    /** `renderBaseCrds`, through the provider and parent of the first cluster that asks for this rendering. */
+    crdsFor(chart: BaseChartRendering, provider: k8s.Provider, parent: pulumi.Resource): pulumi.Output<object[]> {
+        const { source, version, namespace, values } = chart;
+        const where = source.type === "directory" ? source : { type: source.type, url: source.url, username: source.credentials?.username };
+        const key = canonicalJson({ where, version, namespace, values });
+        let rendering = this.renderings.get(key);
+        if (rendering === undefined) {
+            rendering = { releaseName: chart.releaseName, crds: renderBaseCrds(chart, provider, parent) };
+            this.renderings.set(key, rendering);
+        }
+        const { releaseName, crds } = rendering;
+        return releaseName === chart.releaseName ? crds : crds.apply((list) => list.map((crd) => releasedAs(crd, releaseName, chart.releaseName)));
+    }
+}
+
+/** `crd` as rendered under release `to` rather than `from`. */
+function releasedAs(crd: object, from: string, to: string): object {
+    const metadata = (crd as { metadata?: { labels?: Record<string, string> } }).metadata;
+    if (metadata?.labels?.[RELEASE_LABEL] !== from) {
+        return crd;
+    }
+    return { ...crd, metadata: { ...metadata, labels: { ...metadata.labels, [RELEASE_LABEL]: to } } };
 }
 
 /** A CRD's digest: the SHA-256 of its manifest, as JSON with sorted keys. */

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision, revisionTagFollows } from "./chartTransforms";
 import { ClusterConnection, clusterProvider } from "./cluster";
-import { IstioCrdSet, renderBaseCrds } from "./crdSet";
+import { BaseCrdRenderings, IstioCrdSet } from "./crdSet";
 import {
     baseRoleValues,
     chartLocation,
@@ -59,6 +59,8 @@ export interface IstioControlPlaneArgs {
     readonly keepCrds: boolean;
     /** The provider of the CRD sets, one for every cluster of the stack (see CrdSetProvider). */
     readonly crdSetProvider: pulumi.ProviderResource;
+    /** The `base` chart's CRDs, rendered once for every cluster with the same chart and values. */
+    readonly crdRenderings: BaseCrdRenderings;
     /**
      * istio-system already exists and is not ours: label it instead of creating it, and on destroy
      * remove the label and keep the namespace. When false, the namespace is created and deleted.
@@ -166,7 +168,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             {
                 cluster: args.clusterName,
                 connection: args.connection,
-                crds: renderBaseCrds(
+                crds: args.crdRenderings.crdsFor(
                     { source: istio.chartSource, version: baseVersion, releaseName: baseRelease, namespace: ISTIO_NAMESPACE, values: baseValues },
                     args.provider,
                     this,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
+import { BaseCrdRenderings } from "../components/crdSet";
 import { EastWestGateway } from "../components/eastWestGateway";
 import { ControlPlaneRole } from "../components/helmValues";
 import { IstioControlPlane } from "../components/istioControlPlane";
@@ -37,7 +38,7 @@ export function installIstio(
     plan: MeshPlan,
     clusters: readonly Cluster[],
     trust: MeshTrust,
-    crdSetProvider: pulumi.ProviderResource,
+    crds: { readonly provider: pulumi.ProviderResource; readonly renderings: BaseCrdRenderings },
     cacertsAnnotations: Readonly<Record<string, Readonly<Record<string, string>>>>,
     installed: Installed,
 ): IstioInstall {
@@ -75,7 +76,8 @@ export function installIstio(
             istioHub: config.images.istioHub,
             awaitWorkloads,
             keepCrds: config.istio.keepCrds,
-            crdSetProvider,
+            crdSetProvider: crds.provider,
+            crdRenderings: crds.renderings,
             adoptExistingNamespace: config.clusters.find((c) => c.name === name)!.existingIstioNamespace,
             cacertsAfter: previousCacerts,
             cacertsAnnotations: cacertsAnnotations[name] ?? {},

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
-import { CrdSetProvider } from "../components/crdSet";
+import { BaseCrdRenderings, CrdSetProvider } from "../components/crdSet";
 import { CrossClusterCheck, CrossClusterResult } from "../components/crossClusterCheck";
 import { defaultRevisionOf } from "../components/helmValues";
 import { MeshTrust } from "../components/meshTrust";
@@ -70,7 +70,7 @@ export function deployMesh(
             }
         });
     }
-    const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust, crdSetProvider, cacertsAnnotations, installed);
+    const { planes, gateways, exposures, remoteSecrets } = installIstio(config, plan, clusters, trust, { provider: crdSetProvider, renderings: new BaseCrdRenderings() }, cacertsAnnotations, installed);
 
     let verification: pulumi.Output<CrossClusterResult[]> | undefined;
     if (config.testApp.enabled) {

@@ -8,7 +8,7 @@ import { parseStackConfig, StackConfigInput } from "../stacks/config";
 import { deployMesh } from "../stacks/mesh";
 import { retainBaseChartCrds } from "../scripts/take-over-crds";
 import { fakeState } from "./harness/fakeCluster";
-import { FAKE_BASE_CRDS } from "./harness/fakeHelmTemplate";
+import { FAKE_BASE_CRDS, fakeHelmTemplate, HELM_TEMPLATE } from "./harness/fakeHelmTemplate";
 import { RecordedResource, runWithMocks } from "./harness/mockRuntime";
 import { PRIMARY_TWO_REMOTES_TWO_NETWORKS, TWO_CLUSTERS_TWO_NETWORKS } from "./harness/scenarios";
 
@@ -48,6 +48,20 @@ describe("Istio's CRDs as one resource per cluster", () => {
         assert.deepEqual(crds.map((c) => c.kind), ["CustomResourceDefinition", "CustomResourceDefinition"], "the chart's other objects are not in it");
         assert.equal(crds[0].metadata.labels["app.kubernetes.io/instance"], "cluster1-istio-base", "rendered under the base Chart's release name");
         assert.deepEqual(set.inputs.digests, Object.fromEntries(crds.map((c) => [c.metadata.name, crdDigest(c)])));
+    });
+
+    it("renders the base chart once for clusters with the same chart and values, each cluster's copy labelled with its own release", async () => {
+        const { resources, calls } = await runWithMocks(() => deployMesh(parseStackConfig(TWO_CLUSTERS_TWO_NETWORKS).config), fakeState);
+        assert.deepEqual(calls.filter((c) => c.token === HELM_TEMPLATE).map((c) => JSON.parse(c.inputs.jsonOpts as string).release_name), ["cluster1-istio-base"]);
+        const set = byName(resources, "cluster2-istio-crds");
+        const crds: any[] = JSON.parse(zlib.gunzipSync(Buffer.from(set.inputs.manifests, "base64")).toString("utf8"));
+        const ownRendering = fakeHelmTemplate({ jsonOpts: JSON.stringify({ ...JSON.parse(calls[0].inputs.jsonOpts as string), release_name: "cluster2-istio-base" }) });
+        assert.deepEqual(crds, ownRendering.result.filter((o: any) => o.kind === "CustomResourceDefinition"), "what its own rendering gives");
+    });
+
+    it("renders it again where the values differ: a primary's and its remotes' base values are not the same", async () => {
+        const { calls } = await runWithMocks(() => deployMesh(parseStackConfig(PRIMARY_TWO_REMOTES_TWO_NETWORKS).config), fakeState);
+        assert.deepEqual(calls.filter((c) => c.token === HELM_TEMPLATE).map((c) => JSON.parse(c.inputs.jsonOpts as string).release_name).sort(), ["hub-istio-base", "spoke1-istio-base"]);
     });
 
     it("the base chart renders everything but those CRDs, after the set, and istiod waits for the set too", async () => {

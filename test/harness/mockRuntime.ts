@@ -28,6 +28,12 @@ export interface RecordedResource {
     readonly deleteBeforeReplace: boolean;
 }
 
+/** An invoke the program made (e.g. the kubernetes provider's `helm template`). */
+export interface RecordedCall {
+    readonly token: string;
+    readonly inputs: Record<string, unknown>;
+}
+
 export type StateFor = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
 
 /**
@@ -39,15 +45,19 @@ export async function runWithMocks<T>(
     stateFor: StateFor,
     config: Record<string, string> = {},
     secretKeys: string[] = [],
-): Promise<{ result: T; resources: RecordedResource[] }> {
+): Promise<{ result: T; resources: RecordedResource[]; calls: RecordedCall[] }> {
     pulumi.runtime.setAllConfig(config, secretKeys);
+    const calls: RecordedCall[] = [];
     await pulumi.runtime.setMocks(
         {
             newResource: (args) => ({
                 id: args.custom ? `${args.name}-id` : undefined,
                 state: { ...args.inputs, ...stateFor({ ...args, inputs: unwrapSecrets(args.inputs) }) },
             }),
-            call: (args) => (args.token === HELM_TEMPLATE ? fakeHelmTemplate(args.inputs as { jsonOpts: string }) : args.inputs),
+            call: (args) => {
+                calls.push({ token: args.token, inputs: args.inputs });
+                return args.token === HELM_TEMPLATE ? fakeHelmTemplate(args.inputs as { jsonOpts: string }) : args.inputs;
+            },
         },
         "istio-multicluster",
         "test",
@@ -114,7 +124,7 @@ export async function runWithMocks<T>(
         }
         urns.add(r.urn);
     }
-    return { result, resources };
+    return { result, resources, calls };
 }
 
 /** The value of an Output, once known. */
