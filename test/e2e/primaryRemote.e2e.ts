@@ -8,8 +8,11 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { admin, apiServer, CLUSTERS, chartVersion, chartsDir, inHarness, projectDir, work } from "./e2eStack";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
 import * as tls from "node:tls";
-import { allObjects, everyObject, getJson, isGone, ListedObject, mustKubectl, mustRun, waitFor } from "./kube";
+import { promisify } from "node:util";
+import { allObjects, everyObject, getJson, isGone, ListedObject, mustKubectl, waitFor } from "./kube";
 import { HollowKubelet } from "./hollowKubelet";
 import { LocalIstiod } from "./localIstiod";
 import { logTail } from "./localMesh";
@@ -17,6 +20,7 @@ import { ProjectStack } from "./projectStack";
 import { SniGateway } from "./sniGateway";
 
 const [PRIMARY, REMOTE] = CLUSTERS;
+const execFileAsync = promisify(execFile);
 /** The primary's istiod pod IP; its process listens on the matching 127.18.2.1 (see LocalMesh). */
 const PRIMARY_ISTIOD_IP = "198.18.2.1";
 /** Where the remote's east-west gateway load balancer answers (nothing connects to it). */
@@ -212,9 +216,12 @@ async function admittedPod(cluster: string, namespace: string): Promise<any> {
         spec: { containers: [{ name: "probe", image: "docker.io/curlimages/curl:8.16.0", command: ["sleep", "infinity"] }] },
     };
     let refused = "";
-    const created = await waitFor(`a pod admitted in ${cluster}'s ${namespace}`, 60, () => {
+    const file = path.join(work, `probe-${cluster}-${namespace}.json`);
+    fs.writeFileSync(file, JSON.stringify(pod));
+    // Not a synchronous kubectl: the gateway's stand-in, which the API server calls the webhook through, runs in this process.
+    const created = await waitFor(`a pod admitted in ${cluster}'s ${namespace}`, 60, async () => {
         try {
-            return JSON.parse(mustRun("kubectl", ["--kubeconfig", admin(cluster), "create", "-o", "json", "-f", "-"], JSON.stringify(pod)).stdout);
+            return JSON.parse((await execFileAsync("kubectl", ["--kubeconfig", admin(cluster), "create", "-o", "json", "-f", file])).stdout);
         } catch (err) {
             refused = (err as Error).message;
             return undefined;
