@@ -179,8 +179,8 @@ function revisionConfig(revisions: readonly RevisionName[], defaultRevision: Rev
     };
 }
 
-/** The changes of an update, without what stayed the same. */
-const changesOf = (summary: Record<string, number> = {}) => Object.fromEntries(Object.entries(summary).filter(([op]) => op !== "same"));
+/** The changes of an update, without what stayed the same (and the read of the primary's gateway Service, part of every update). */
+const changesOf = (summary: Record<string, number> = {}) => Object.fromEntries(Object.entries(summary).filter(([op]) => op !== "same" && op !== "read"));
 
 /** Who injected a pod, and what its proxy was told: its cluster and network (from the injector's path) and its istiod. */
 function injectionOf(pod: any): { revision?: string; cluster?: string; network?: string; discoveryAddress?: string } {
