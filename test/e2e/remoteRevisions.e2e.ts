@@ -116,13 +116,22 @@ const snapshot = (cluster: string) => new Map<string, ListedObject>(everyObject(
  */
 const LEFT_BY_ISTIOD_OF = (revision: string) => new RegExp(`^leases\\.coordination\\.k8s\\.io istio-system/istio-gateway-(status-leader|deployment)-${revision}$`);
 
-/** An object of `revision`: named for it (`istiod-r1`, `istio-validator-r1-istio-system`, ...), labelled with it (`istio.io/rev`), or a pod it injected. */
-function ofRevision({ metadata }: ListedObject, revision: string): boolean {
+/** The Service each cluster IP was allocated for (its IPAddress object's parent), by IP. */
+const servicesByIp = (cluster: string) =>
+    new Map<string, string>(getJson(admin(cluster), ["ipaddresses.networking.k8s.io"]).items.map((ip: any) => [ip.metadata.name, ip.spec.parentRef?.name ?? ""]));
+
+/**
+ * An object of `revision`: named for it (`istiod-r1`, `istio-validator-r1-istio-system`, ...),
+ * labelled with it (`istio.io/rev`), a pod it injected, or the cluster IP of a Service of it.
+ */
+function ofRevision({ resource, metadata }: ListedObject, revision: string, servicesOfIps: Map<string, string>): boolean {
     const status = metadata.annotations?.["sidecar.istio.io/status"];
+    const named = (name: string) => new RegExp(`(^|[-.])${revision}([-.]|$)`).test(name);
     return (
-        new RegExp(`(^|[-.])${revision}([-.]|$)`).test(metadata.name) ||
+        named(metadata.name) ||
         metadata.labels?.["istio.io/rev"] === revision ||
-        (status !== undefined && JSON.parse(status).revision === revision)
+        (status !== undefined && JSON.parse(status).revision === revision) ||
+        (resource === "ipaddresses.networking.k8s.io" && named(servicesOfIps.get(metadata.name) ?? ""))
     );
 }
 
@@ -333,6 +342,7 @@ describe("a primary-remote mesh on two istiod revisions: the remote follows its 
             mustKubectl(admin(REMOTE), ["delete", "namespace", `rev-${revision}`]);
         }
         const before = Object.fromEntries(CLUSTERS.map((cluster) => [cluster, snapshot(cluster)]));
+        const servicesOfIps = Object.fromEntries(CLUSTERS.map((cluster) => [cluster, servicesByIp(cluster)]));
         const dropped = await up(["r2"], "r2");
         const changes = changesOf(dropped.summary.resourceChanges);
         // r1's objects deleted; the exposure's routes updated (r1's go).
@@ -346,9 +356,9 @@ describe("a primary-remote mesh on two istiod revisions: the remote follows its 
             const after = snapshot(cluster);
             const gone = [...before[cluster].keys()].filter((key) => !after.has(key));
             const added = [...after.keys()].filter((key) => !before[cluster].has(key));
-            assert.deepEqual(gone.filter((key) => !ofRevision(before[cluster].get(key)!, "r1")), [], `${cluster}: deleted but not r1's`);
+            assert.deepEqual(gone.filter((key) => !ofRevision(before[cluster].get(key)!, "r1", servicesOfIps[cluster])), [], `${cluster}: deleted but not r1's`);
             assert.deepEqual(added, [], `${cluster}: made by dropping r1`);
-            const left = [...after.entries()].filter(([, o]) => ofRevision(o, "r1")).map(([key]) => key);
+            const left = [...after.entries()].filter(([, o]) => ofRevision(o, "r1", servicesOfIps[cluster])).map(([key]) => key);
             assert.deepEqual(left.filter((key) => !LEFT_BY_ISTIOD_OF("r1").test(key)), [], `${cluster}: r1's, left`);
             const expected = [
                 "mutatingwebhookconfigurations.admissionregistration.k8s.io /istio-sidecar-injector-r1",
