@@ -27,6 +27,7 @@ export class SniGateway {
     readonly passed: Passed[] = [];
     readonly refused: string[] = [];
     private readonly servers: net.Server[] = [];
+    private readonly sockets = new Set<net.Socket>();
 
     constructor(
         /** The primary's admin kubeconfig. */
@@ -48,12 +49,19 @@ export class SniGateway {
         }
     }
 
+    /** Stops listening and cuts the connections still open, as a gateway that goes away does. */
     async stop(): Promise<void> {
-        await Promise.all(this.servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+        const closed = this.servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve)));
+        for (const socket of this.sockets) {
+            socket.destroy();
+        }
+        await Promise.all(closed);
     }
 
     private accept(client: net.Socket, port: number): void {
         let head = Buffer.alloc(0);
+        this.sockets.add(client);
+        client.on("close", () => this.sockets.delete(client));
         client.on("error", () => client.destroy());
         const onData = async (chunk: Buffer) => {
             head = Buffer.concat([head, chunk]);
@@ -72,7 +80,9 @@ export class SniGateway {
                     client.pipe(upstream);
                     client.resume();
                 });
+                // The upstream closed closes the client once what it sent is written (paused, the client would never read its peer's end).
                 upstream.on("error", () => client.destroy());
+                upstream.on("close", () => client.end(() => client.destroy()));
                 client.on("close", () => upstream.destroy());
             } catch (err) {
                 this.refused.push(`${port} ${sni || "(no SNI)"}: ${(err as Error).message}`);
