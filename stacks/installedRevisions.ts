@@ -78,6 +78,9 @@ export async function installedRevisions(
 /** The key a cluster's revision takes its version from. */
 function versionKey(config: StackConfig, cluster: StackConfig["clusters"][number], revision: string): string {
     if (config.istio.upgradeStrategy === "RevisionBased") {
+        if (revision === IN_PLACE) {
+            return "istio.inPlaceVersion";
+        }
         return `istio.revisions[${config.istio.revisions.findIndex((r) => r.name === revision)}].version`;
     }
     const serving = cluster.role === "remote" ? cluster.primary : cluster.name;
@@ -110,6 +113,32 @@ export function skippedMinorProblems(config: StackConfig, installed: Installed):
         );
 }
 
+/**
+ * A problem per cluster whose unnamed istiod still injects (its webhook `istio-sidecar-injector` is
+ * read) while the config is revision-based and keeps no unnamed istiod (no `istio.inPlaceVersion`):
+ * that `up` would delete the istiod that injects and serves the running proxies in the same run that
+ * moves injection to the tag. The migration keeps it until the tag has moved off it.
+ */
+export function unnamedDroppedProblems(config: StackConfig, installed: Installed): string[] {
+    if (config.istio.upgradeStrategy !== "RevisionBased" || config.istio.inPlaceVersion !== undefined) {
+        return [];
+    }
+    return config.clusters
+        .filter((c) => !c.gone)
+        .flatMap((cluster) =>
+            (installed[cluster.name] ?? [])
+                .filter((now) => now.revision === IN_PLACE)
+                .map(
+                    (now) =>
+                        `istio.inPlaceVersion: ${problem(
+                            undefined,
+                            `"${now.version}", the version of the unnamed istiod ${cluster.name} runs now (webhook ${now.webhook} still injects namespaces labelled istio-injection: enabled): ` +
+                                "a stack installed InPlace keeps its unnamed istiod beside istio.revisions until istio.defaultRevision has moved the tag default (and with it injection) to a revision, and drops it in an up after that (see From InPlace to RevisionBased in docs/operations.md)",
+                        )}`,
+                ),
+        );
+}
+
 /** The revisions a cluster runs that `configured` no longer lists: those this `up` removes. */
 export const formerRevisions = (running: readonly InstalledRevision[], configured: Revisions): string[] =>
     running.map((r) => r.revision).filter((r) => !configured.revisions.some((c) => c.name === r));
@@ -124,7 +153,7 @@ export async function requireSupportedUpgrade(config: StackConfig, timeoutMs = P
     if (problems.length > 0) {
         throw stopProgram(`Cannot check the Istio version change against the support policy; stopped before changing anything:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     }
-    const skipped = [...new Set(skippedMinorProblems(config, installed))];
+    const skipped = [...new Set([...skippedMinorProblems(config, installed), ...unnamedDroppedProblems(config, installed)])];
     if (skipped.length > 0) {
         throw stopProgram(new ConfigError(skipped).message);
     }
