@@ -14,3 +14,4 @@ e2e_setup istio-mc-upgrade
 e2e_istio_releases
 rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
 node --test --test-concurrency=1 build/test/e2e/upgrade.e2e.js
+node --test --test-concurrency=1 build/test/e2e/inPlaceMigration.e2e.js
