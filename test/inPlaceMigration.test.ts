@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { istiodRoutes } from "../components/istiodExposure";
 import { parseStackConfig, StackConfigInput } from "../stacks/config";
-import { revisionsOf, skippedMinorProblems, unnamedDroppedProblems } from "../stacks/installedRevisions";
+import { revisionsOf, skippedMinorProblems, tagBeforeRevisionProblems, unnamedDroppedProblems } from "../stacks/installedRevisions";
 import { deployMesh } from "../stacks/mesh";
 import { problemsOf } from "./harness/configProblems";
 import { fakeState } from "./harness/fakeCluster";
@@ -182,6 +182,30 @@ describe("from InPlace to RevisionBased: against what the clusters run", () => {
         assert.deepEqual(unnamedDroppedProblems(configOf(IN_PLACE), before), []);
         // A cluster that was not read (kind, behind a proxy) is not checked.
         assert.deepEqual(unnamedDroppedProblems(configOf(DROPPED), {}), []);
+    });
+
+    it("refuses to move the tag to a revision a cluster does not run yet while its unnamed istiod injects: steps 1 and 2 in one up", () => {
+        const unnamedOnly = { cluster1: revisionsOf([UNNAMED]), cluster2: revisionsOf([UNNAMED]) };
+        assert.deepEqual(
+            tagBeforeRevisionProblems(configOf(MOVED), unnamedOnly).map((p) => p.split(": install")[0]),
+            ["cluster1", "cluster2"].map(
+                (c) => `istio.defaultRevision: got "canary"; expected no value until revision canary runs in ${c} beside its unnamed istiod (webhook istio-sidecar-injector)`,
+            ),
+        );
+        // A primary's own defaultRevision is named as its key.
+        const own = configOf(migrating(undefined, [clusters[0], { ...clusters[1], defaultRevision: "canary" }]));
+        assert.deepEqual(
+            tagBeforeRevisionProblems(own, unnamedOnly).map((p) => p.split(";")[0]),
+            ['clusters[1].defaultRevision: got "canary"'],
+        );
+        // Once the revision runs, after step 1; the rollback and forward again; a cluster not read; stacks that do not migrate.
+        const beside = { cluster1: revisionsOf([UNNAMED, REVISION]), cluster2: revisionsOf([UNNAMED, REVISION]) };
+        assert.deepEqual(tagBeforeRevisionProblems(configOf(MOVED), beside), []);
+        assert.deepEqual(tagBeforeRevisionProblems(configOf(MOVED), { cluster1: revisionsOf([REVISION]), cluster2: revisionsOf([REVISION]) }), []);
+        assert.deepEqual(tagBeforeRevisionProblems(configOf(MOVED), {}), []);
+        assert.deepEqual(tagBeforeRevisionProblems(configOf(BESIDE), unnamedOnly), []);
+        assert.deepEqual(tagBeforeRevisionProblems(configOf(DROPPED), unnamedOnly), []);
+        assert.deepEqual(tagBeforeRevisionProblems(configOf(IN_PLACE), unnamedOnly), []);
     });
 
     it("names istio.inPlaceVersion when the unnamed istiod would skip a minor version", () => {

@@ -4,7 +4,8 @@
  * versions from a Helm repository and the real istiod of each (test/e2e/upgrade.sh):
  * 1. installed `InPlace` with the older version: the unnamed `istiod` injects the test app;
  * 2. a revision `r2` of the newer version beside it (`istio.inPlaceVersion`): created, nothing deleted,
- *    the unnamed istiod still the only injector; an up that would drop it now stops before registering;
+ *    the unnamed istiod still the only injector; an up that would move the tag before r2 runs, or drop
+ *    the unnamed istiod while it injects, stops before registering anything;
  * 3. the tag `default` on `r2`: the tag created, the unnamed istiod's injector deleted, r2 injects;
  * 4. rolled back (the tag removed, the unnamed injector back) and forward again;
  * 5. the unnamed istiod dropped: nothing of it, nor of the older version, is left.
@@ -198,6 +199,18 @@ describe(`from InPlace (${OLDER.version}) to RevisionBased (r2, ${NEWER.version}
             }),
         );
         await assertInjection("default", OLDER.version, "istio-sidecar-injector", istiods.unnamed);
+    });
+
+    it("the tag on r2 before r2 runs (steps 1 and 2 in one up) stops before registering anything, naming istio.defaultRevision", async () => {
+        project.writeConfig(migrating("r2"));
+        try {
+            await assert.rejects(project.stack.preview(), (err: Error) => {
+                assert.match(err.message, /istio\.defaultRevision: got "r2"; expected no value until revision r2 runs in cluster1 beside its unnamed istiod \(webhook istio-sidecar-injector\)/);
+                return true;
+            });
+        } finally {
+            project.writeConfig(IN_PLACE());
+        }
     });
 
     it(`step 1: r2 (${NEWER.version}) beside the unnamed istiod: created and updated, nothing deleted or replaced; the unnamed istiod still the only injector`, async () => {
