@@ -71,8 +71,8 @@ describe(`from InPlace (${OLDER.version}) to RevisionBased (r2, ${NEWER.version}
     }
 
     async function awaitSynced(which: readonly LocalIstiod[]): Promise<void> {
-        for (const [i, istiod] of which.entries()) {
-            const other = CLUSTERS[1 - i];
+        for (const istiod of which) {
+            const other = CLUSTERS.find((c) => c !== istiod.cluster)!;
             await waitFor(`${istiod.cluster} ${istiod.deployment} ready`, 60, async () => (await fetch(`${istiod.debugUrl}/ready`).catch(() => undefined))?.ok, () => logTail(istiod));
             await waitFor(`${istiod.cluster} ${istiod.deployment} sees ${other} synced`, 60, async () => {
                 const clusters: any[] = await istiod.debug("clusterz");
