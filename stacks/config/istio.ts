@@ -82,7 +82,7 @@ export const istio = section({
         .optional()
         .meta({
             description:
-                "with `upgradeStrategy: RevisionBased` (and required there): the revision the revision tag `default` points to, the name of one in `revisions`; the base chart's validation and the east-west gateways follow it",
+                "with `upgradeStrategy: RevisionBased` (and required there, except while `inPlaceVersion` keeps the unnamed istiod injecting): the revision the revision tag `default` points to, the name of one in `revisions`; the base chart's validation and the east-west gateways follow it",
         }),
     inPlaceVersion: text(VERSION_ALLOWED, SEMVER)
         .optional()
