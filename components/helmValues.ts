@@ -148,13 +148,17 @@ export function multiRootValues(rotating: boolean): Values {
 }
 
 /**
- * The `istiod` chart's values for a revision (none for the in-place one): its name, and on the revision
- * the `default` tag points to, the tag, whose webhooks inject every namespace labelled
- * `istio-injection: enabled` (and `istio.io/rev: default`) and every pod labelled `sidecar.istio.io/inject: "true"`.
+ * The `istiod` chart's values for a revision: its name, and on the revision the `default` tag points to,
+ * the tag, whose webhooks inject every namespace labelled `istio-injection: enabled` (and
+ * `istio.io/rev: default`) and every pod labelled `sidecar.istio.io/inject: "true"`. None for the
+ * unnamed istiod of an in-place install, whose own injector `istio-sidecar-injector` injects those;
+ * but once the tag points to a named revision beside it (a stack migrating from InPlace), the chart
+ * renders that injector no more (`global.operatorManageWebhooks`, which omits only the mutating
+ * webhooks), so that the tag alone injects, as `istioctl tag set default` deactivates it.
  */
 export function revisionValues(revision: string, defaultRevision: string): Values {
     if (revision === IN_PLACE) {
-        return {};
+        return defaultRevision === IN_PLACE ? {} : { global: { operatorManageWebhooks: true } };
     }
     return { revision, ...(revision === defaultRevision ? { revisionTags: ["default"] } : {}) };
 }

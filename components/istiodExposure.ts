@@ -12,7 +12,10 @@ import { IN_PLACE } from "./helmValues";
  * revisions reach the primary's revisions of the same name through one gateway.
  */
 export function istiodRoutes(revisions: readonly string[]): object[] {
-    return revisions.flatMap((revision) => {
+    // The unnamed istiod's catch-all last (a stack migrating from InPlace runs it beside named revisions):
+    // the first route that matches takes the connection.
+    const ordered = [...revisions.filter((r) => r !== IN_PLACE), ...revisions.filter((r) => r === IN_PLACE)];
+    return ordered.flatMap((revision) => {
         const service = revision === IN_PLACE ? "istiod" : `istiod-${revision}`;
         const host = `${service}.istio-system.svc.cluster.local`;
         const sniHosts = revision === IN_PLACE ? ["*"] : [`${service}.istio-system.svc`];

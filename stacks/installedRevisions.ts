@@ -78,6 +78,9 @@ export async function installedRevisions(
 /** The key a cluster's revision takes its version from. */
 function versionKey(config: StackConfig, cluster: StackConfig["clusters"][number], revision: string): string {
     if (config.istio.upgradeStrategy === "RevisionBased") {
+        if (revision === IN_PLACE) {
+            return "istio.inPlaceVersion";
+        }
         return `istio.revisions[${config.istio.revisions.findIndex((r) => r.name === revision)}].version`;
     }
     const serving = cluster.role === "remote" ? cluster.primary : cluster.name;
@@ -110,6 +113,61 @@ export function skippedMinorProblems(config: StackConfig, installed: Installed):
         );
 }
 
+/**
+ * A problem per cluster whose unnamed istiod still injects (its webhook `istio-sidecar-injector` is
+ * read) while the config is revision-based and keeps no unnamed istiod (no `istio.inPlaceVersion`):
+ * that `up` would delete the istiod that injects and serves the running proxies in the same run that
+ * moves injection to the tag. The migration keeps it until the tag has moved off it.
+ */
+export function unnamedDroppedProblems(config: StackConfig, installed: Installed): string[] {
+    if (config.istio.upgradeStrategy !== "RevisionBased" || config.istio.inPlaceVersion !== undefined) {
+        return [];
+    }
+    return config.clusters
+        .filter((c) => !c.gone)
+        .flatMap((cluster) =>
+            (installed[cluster.name] ?? [])
+                .filter((now) => now.revision === IN_PLACE)
+                .map(
+                    (now) =>
+                        `istio.inPlaceVersion: ${problem(
+                            undefined,
+                            `"${now.version}", the version of the unnamed istiod ${cluster.name} runs now (webhook ${now.webhook} still injects namespaces labelled istio-injection: enabled): ` +
+                                "a stack installed InPlace keeps its unnamed istiod beside istio.revisions until istio.defaultRevision has moved the tag default (and with it injection) to a revision, and drops it in an up after that (see From InPlace to RevisionBased in docs/operations.md)",
+                        )}`,
+                ),
+        );
+}
+
+/**
+ * A problem per cluster whose unnamed istiod still injects while the config moves the tag `default` to a
+ * revision that cluster does not run yet: the tag's webhook would send every injection to an istiod
+ * that this same `up` only starts (pods refused until it serves). The revision goes in first, beside.
+ */
+export function tagBeforeRevisionProblems(config: StackConfig, installed: Installed): string[] {
+    if (config.istio.upgradeStrategy !== "RevisionBased" || config.istio.inPlaceVersion === undefined) {
+        return [];
+    }
+    return config.clusters
+        .filter((c) => !c.gone && c.role === "primary")
+        .flatMap((cluster) => {
+            const running = installed[cluster.name];
+            const target = cluster.istio.defaultRevision;
+            if (running === undefined || target === IN_PLACE || !running.some((r) => r.revision === IN_PLACE) || running.some((r) => r.revision === target)) {
+                return [];
+            }
+            const i = config.clusters.findIndex((c) => c.name === cluster.name);
+            const key = config.clusters[i].defaultRevision === undefined ? "istio.defaultRevision" : `clusters[${i}].defaultRevision`;
+            return [
+                `${key}: ${problem(
+                    target,
+                    `no value until revision ${target} runs in ${cluster.name} beside its unnamed istiod (webhook ${running.find((r) => r.revision === IN_PLACE)!.webhook}): ` +
+                        `install the revision in an up of its own first, then move the tag, so that injection moves to an istiod that already serves (see From InPlace to RevisionBased in docs/operations.md)`,
+                )}`,
+            ];
+        });
+}
+
 /** The revisions a cluster runs that `configured` no longer lists: those this `up` removes. */
 export const formerRevisions = (running: readonly InstalledRevision[], configured: Revisions): string[] =>
     running.map((r) => r.revision).filter((r) => !configured.revisions.some((c) => c.name === r));
@@ -124,7 +182,7 @@ export async function requireSupportedUpgrade(config: StackConfig, timeoutMs = P
     if (problems.length > 0) {
         throw stopProgram(`Cannot check the Istio version change against the support policy; stopped before changing anything:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     }
-    const skipped = [...new Set(skippedMinorProblems(config, installed))];
+    const skipped = [...new Set([...skippedMinorProblems(config, installed), ...unnamedDroppedProblems(config, installed), ...tagBeforeRevisionProblems(config, installed)])];
     if (skipped.length > 0) {
         throw stopProgram(new ConfigError(skipped).message);
     }

@@ -30,7 +30,7 @@ const CASES: { title: string; raw: StackConfigInput; problems: string[] }[] = [
         title: "a version with the revision-based strategy, and no revisions",
         raw: { meshId: "mesh1", clusters, istio: { version: "1.30.4", upgradeStrategy: "RevisionBased" } },
         problems: [
-            'istio.version: got "1.30.4"; expected no value with upgradeStrategy "RevisionBased": each of istio.revisions names its version',
+            'istio.version: got "1.30.4"; expected no value with upgradeStrategy "RevisionBased": each of istio.revisions names its version (to keep the unnamed istiod of an InPlace install while migrating, move its version to istio.inPlaceVersion)',
             'istio.revisions: missing; expected a list of at least one revision, each with name and version, with upgradeStrategy "RevisionBased"',
         ],
     },

@@ -82,7 +82,13 @@ export const istio = section({
         .optional()
         .meta({
             description:
-                "with `upgradeStrategy: RevisionBased` (and required there): the revision the revision tag `default` points to, the name of one in `revisions`; the base chart's validation and the east-west gateways follow it",
+                "with `upgradeStrategy: RevisionBased` (and required there, except while `inPlaceVersion` keeps the unnamed istiod injecting): the revision the revision tag `default` points to, the name of one in `revisions`; the base chart's validation and the east-west gateways follow it",
+        }),
+    inPlaceVersion: text(VERSION_ALLOWED, SEMVER)
+        .optional()
+        .meta({
+            description:
+                "with `upgradeStrategy: RevisionBased`, while a stack installed `InPlace` migrates to revisions: the version of its unnamed istiod (`istiod`), kept beside `revisions` until this key is removed; without `defaultRevision` that istiod's injector still injects and there is no tag `default`; with it, the tag injects and the unnamed istiod's injector is removed (see *From InPlace to RevisionBased* in docs/operations.md)",
         }),
     rolloutOrder: z
         .array(text(DNS1123_LABEL_ALLOWED, DNS1123_LABEL), expects("a list of the names of the primary clusters"))
@@ -143,17 +149,31 @@ export const istio = section({
     }).prefault({}),
 })
     // Each strategy has its own keys: one version, or revisions with the one the default tag points to.
-    .superRefine(({ upgradeStrategy, version, revisions, defaultRevision }, ctx) => {
+    .superRefine(({ upgradeStrategy, version, revisions, defaultRevision, inPlaceVersion }, ctx) => {
         if (upgradeStrategy === "InPlace") {
             for (const [key, value] of [["revisions", revisions], ["defaultRevision", defaultRevision]] as const) {
                 if (value !== undefined) {
                     report(ctx, [key], problem(value, 'no value with upgradeStrategy "InPlace" (revisions are for "RevisionBased")'));
                 }
             }
+            if (inPlaceVersion !== undefined) {
+                report(
+                    ctx,
+                    ["inPlaceVersion"],
+                    problem(inPlaceVersion, 'no value with upgradeStrategy "InPlace" (it keeps the unnamed istiod while migrating to "RevisionBased"; in place, istio.version is its version)'),
+                );
+            }
             return;
         }
         if (version !== undefined) {
-            report(ctx, ["version"], problem(version, 'no value with upgradeStrategy "RevisionBased": each of istio.revisions names its version'));
+            report(
+                ctx,
+                ["version"],
+                problem(
+                    version,
+                    'no value with upgradeStrategy "RevisionBased": each of istio.revisions names its version (to keep the unnamed istiod of an InPlace install while migrating, move its version to istio.inPlaceVersion)',
+                ),
+            );
         }
         if (revisions === undefined) {
             return report(ctx, ["revisions"], problem(undefined, 'a list of at least one revision, each with name and version, with upgradeStrategy "RevisionBased"'));
@@ -164,12 +184,16 @@ export const istio = section({
                 report(ctx, ["revisions", i, "name"], problem(name, `a name not used by another revision (istio.revisions[${names.indexOf(name)}] is already named "${name}")`));
             }
         });
-        if (defaultRevision === undefined || !names.includes(defaultRevision)) {
-            report(ctx, ["defaultRevision"], problem(defaultRevision, `the name of one of istio.revisions (${names.join(", ")}), which the revision tag default points to`));
+        if (defaultRevision === undefined && inPlaceVersion !== undefined) {
+            return; // The unnamed istiod of istio.inPlaceVersion still injects; there is no tag yet.
         }
-    }, onceValid("upgradeStrategy", "version", "revisions", "defaultRevision"))
+        if (defaultRevision === undefined || !names.includes(defaultRevision)) {
+            const unset = inPlaceVersion === undefined ? "" : " (or no value, while the unnamed istiod of istio.inPlaceVersion still injects)";
+            report(ctx, ["defaultRevision"], problem(defaultRevision, `the name of one of istio.revisions (${names.join(", ")}), which the revision tag default points to${unset}`));
+        }
+    }, onceValid("upgradeStrategy", "version", "revisions", "defaultRevision", "inPlaceVersion"))
     // Helm renders a local chart whatever version it is asked for: every version must be the charts' own.
-    .superRefine(({ version, revisions, chartRepo }, ctx) => {
+    .superRefine(({ version, revisions, inPlaceVersion, chartRepo }, ctx) => {
         if (chartRepo.type !== "directory") {
             return;
         }
@@ -180,11 +204,13 @@ export const istio = section({
             return report(ctx, ["chartRepo"], problem(chartRepo.path, `${CHART_REPO_ALLOWED} of one version; ${(err as Error).message}`, "path"));
         }
         const versions: [PropertyKey[], string][] =
-            revisions === undefined ? [[["version"], version ?? DEFAULT_ISTIO_VERSION]] : revisions.map((r, i) => [["revisions", i, "version"], r.version]);
+            revisions === undefined
+                ? [[["version"], version ?? DEFAULT_ISTIO_VERSION]]
+                : [...revisions.map((r, i): [PropertyKey[], string] => [["revisions", i, "version"], r.version]), ...(inPlaceVersion === undefined ? [] : [[["inPlaceVersion"], inPlaceVersion] as [PropertyKey[], string]])];
         for (const [key, value] of versions.filter(([, v]) => v !== charts)) {
             report(ctx, key, problem(value, `${JSON.stringify(charts)}, ${localChartsAllowed(chartRepo.path)}`));
         }
-    }, onceValid("version", "revisions", "chartRepo"))
+    }, onceValid("version", "revisions", "inPlaceVersion", "chartRepo"))
     // A login belongs to a repository or registry, and its password never crosses the network in plain text.
     .superRefine(({ chartRepo, chartCredentials }, ctx) => {
         if (chartCredentials === undefined) {
@@ -208,7 +234,8 @@ export const istio = section({
             );
         }
     }, onceValid("chartRepo", "chartCredentials"))
-    // The rule above has refused credentials for a directory. With InPlace, the one unnamed revision.
+    // The rule above has refused credentials for a directory. With InPlace, the one unnamed revision;
+    // while migrating, `defaultRevision` IN_PLACE (no value) says the unnamed istiod still injects.
     .transform(({ chartRepo, chartCredentials, version, revisions, defaultRevision, ...istio }) => ({
         ...istio,
         revisions: revisions ?? [{ name: IN_PLACE, version: version ?? DEFAULT_ISTIO_VERSION }],

@@ -36,7 +36,7 @@ export const remoteSecrets = section({
 
 /** A rotated token reaches istiod by an in-place update of its remote secret, which older Istio mishandles. */
 export const tokenRotationNeedsIstio: Rule<{
-    istio: { upgradeStrategy: string; revisions: readonly { version: string }[] };
+    istio: { upgradeStrategy: string; revisions: readonly { version: string }[]; inPlaceVersion?: string };
     clusters: readonly { istioVersion?: string }[];
     remoteSecrets: z.output<typeof remoteSecrets>;
 }> = [
@@ -44,6 +44,7 @@ export const tokenRotationNeedsIstio: Rule<{
         const versions: [string, string][] = [
             ...istio.revisions.map((r, j): [string, string] => [istio.upgradeStrategy === "InPlace" ? "istio.version" : `istio.revisions[${j}].version`, r.version]),
             ...clusters.flatMap((c, i): [string, string][] => (c.istioVersion === undefined ? [] : [[`clusters[${i}].istioVersion`, c.istioVersion]])),
+            ...(istio.inPlaceVersion === undefined ? [] : [["istio.inPlaceVersion", istio.inPlaceVersion] as [string, string]]),
         ];
         const old = versions.find(([, version]) => !rotatesReaderTokensInPlace(version));
         if (remoteSecrets.tokenGeneration !== 0 && old !== undefined) {

@@ -37,7 +37,10 @@ export function clusterIstio(istio: Istio, entries: Entries, entry: Entries[numb
     if (istio.upgradeStrategy === "InPlace") {
         return { revisions: [{ name: IN_PLACE, version: serving.istioVersion ?? istio.revisions[0].version }], defaultRevision: IN_PLACE };
     }
-    return { revisions: istio.revisions, defaultRevision: serving.defaultRevision ?? istio.defaultRevision };
+    // While migrating from InPlace, the unnamed istiod first, beside the revisions; the tag `default` on
+    // IN_PLACE (no defaultRevision) means the unnamed istiod still injects.
+    const unnamed = istio.inPlaceVersion === undefined ? [] : [{ name: IN_PLACE, version: istio.inPlaceVersion }];
+    return { revisions: [...unnamed, ...istio.revisions], defaultRevision: serving.defaultRevision ?? istio.defaultRevision };
 }
 
 /** A primary's own version or default revision belongs to its strategy, and names what exists. */
@@ -84,7 +87,10 @@ interface MeshVersion {
 function meshVersions(istio: Istio, entries: Entries): MeshVersion[] {
     const mesh = entries.filter((e) => !e.gone);
     if (istio.upgradeStrategy === "RevisionBased") {
-        return istio.revisions.map((r, j) => ({ key: ["istio", "revisions", j, "version"], version: r.version, clusters: mesh.map((e) => e.name) }));
+        return [
+            ...(istio.inPlaceVersion === undefined ? [] : [{ key: ["istio", "inPlaceVersion"], version: istio.inPlaceVersion, clusters: mesh.map((e) => e.name) }]),
+            ...istio.revisions.map((r, j) => ({ key: ["istio", "revisions", j, "version"], version: r.version, clusters: mesh.map((e) => e.name) })),
+        ];
     }
     const served = (primary: string) => mesh.filter((e) => servingEntry(entries, e).name === primary).map((e) => e.name);
     return entries.flatMap((e, i) =>
