@@ -22,19 +22,15 @@ import { parseStackConfig } from "../../stacks/config";
 import { installedRevisions, unnamedDroppedProblems } from "../../stacks/installedRevisions";
 import { admin, CLUSTERS, inHarness, projectDir, stackConfig, work } from "./e2eStack";
 import { HelmRepository, serveHelmRepository } from "./helmRepository";
-import { HollowKubelet } from "./hollowKubelet";
 import { helmRepositoryDir, istiodOf, NEWER, OLDER, tagOf } from "./istioReleases";
 import { sampleClusterz } from "./istiodWatch";
 import { allObjects, everyObject, getJson, isGone, mustKubectl, waitFor } from "./kube";
 import { LocalIstiod } from "./localIstiod";
 import { logTail } from "./localMesh";
 import { ProjectStack } from "./projectStack";
+import { changesOf, istiodIp, kubeletsFor, reinject } from "./upgradeSteps";
 
 const LEFT_BY_ISTIOD = /^configmaps (default|kube-system)\/istio-ca-(root-cert|crl)$/;
-const changesOf = (summary: Record<string, number>) => Object.fromEntries(Object.entries(summary).filter(([op]) => op !== "same"));
-
-/** The pod IP of istiod (`slot` 0 for the unnamed one, 1 for r2) in cluster i; its process listens on the same address in 127.18.0.0/15. */
-const istiodIp = (slot: number, i: number) => `198.18.${3 + slot}.${i + 1}`;
 
 /** Where a step's `pulumi up --diff` output is kept, for a look after the run. */
 const diffLog = (step: string) => path.join(work, `migration-${step}.diff.txt`);
@@ -43,13 +39,8 @@ describe(`from InPlace (${OLDER.version}) to RevisionBased (r2, ${NEWER.version}
     let repository: HelmRepository;
     let project: ProjectStack;
     const beforeUp: Record<string, Set<string>> = {};
-    const kubelets = CLUSTERS.map(
-        (cluster, i) =>
-            new HollowKubelet(admin(cluster), `hollow-${cluster}`, `198.18.0.${i + 1}`, (ns, name, n) => {
-                const slot = ns !== "istio-system" ? undefined : name.startsWith("istiod-r2-") ? 1 : name.startsWith("istiod-") ? 0 : undefined;
-                return slot === undefined ? `198.18.${10 + i}.${n + 1}` : istiodIp(slot, i);
-            }),
-    );
+    // Slot 0 for the unnamed istiod, 1 for r2.
+    const kubelets = kubeletsFor((name) => (name.startsWith("istiod-r2-") ? 1 : name.startsWith("istiod-") ? 0 : undefined));
     const local = (deployment: string, slot: number) =>
         CLUSTERS.map((cluster, i) => new LocalIstiod(cluster, admin(cluster), istiodIp(slot, i), istiodIp(slot, i).replace(/^198\./, "127."), path.join(work, `${deployment}-${cluster}`), istiodOf, deployment));
     const istiods = { unnamed: local("istiod", 0), r2: local("istiod-r2", 1) };
@@ -99,23 +90,6 @@ describe(`from InPlace (${OLDER.version}) to RevisionBased (r2, ${NEWER.version}
         return { up, changes };
     }
 
-    /** Re-creates the pods of `app` in `namespace` and waits until each cluster's is injected; starts them and returns them. */
-    async function reinject(namespace: string, app: string, context: (i: number) => string): Promise<any[]> {
-        const pods: any[] = [];
-        for (const [i, cluster] of CLUSTERS.entries()) {
-            mustKubectl(admin(cluster), ["delete", "replicasets", "-n", namespace, "-l", `app=${app}`]);
-            pods.push(
-                await waitFor(`${cluster}: a new ${app} pod injected`, 90, () => {
-                    kubelets[i].finishTerminatingPods();
-                    const found = getJson(admin(cluster), ["pods", "-n", namespace, "-l", `app=${app}`]).items;
-                    return found.find((p: any) => !p.metadata.deletionTimestamp && p.metadata.annotations?.["sidecar.istio.io/status"]);
-                }, () => context(i)),
-            );
-            kubelets[i].startPendingPods((pod) => pod.metadata.namespace === namespace);
-        }
-        return pods;
-    }
-
     /**
      * A new curl pod per cluster in `sample` (labelled `istio-injection: enabled`): injected exactly once,
      * by `revision` ("default" for the unnamed istiod) with `version`'s proxy; and the one injection
@@ -130,7 +104,7 @@ describe(`from InPlace (${OLDER.version}) to RevisionBased (r2, ${NEWER.version}
                 .map((w: any) => w.metadata.name);
             assert.deepEqual(selecting, [webhook], `${cluster}: the webhooks that inject istio-injection: enabled`);
         }
-        const pods = await reinject("sample", "curl", (i) => logTail(context[i]));
+        const pods = await reinject(kubelets, "sample", "curl", (i) => logTail(context[i]));
         for (const [i, pod] of pods.entries()) {
             const proxies = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].filter((c: any) => c.name === "istio-proxy");
             const inits = (pod.spec.initContainers ?? []).filter((c: any) => c.name === "istio-init");
@@ -285,8 +259,8 @@ describe(`from InPlace (${OLDER.version}) to RevisionBased (r2, ${NEWER.version}
 
     it(`step 3: the unnamed istiod dropped: only deletes; nothing of it, nor of ${OLDER.version}, is left; r2 synced`, async () => {
         // As Istio's guides say, the workloads move to the new revision (a restart) before the old control plane goes.
-        await reinject("sample", "helloworld", (i) => logTail(istiods.r2[i]));
-        await reinject("istio-system", "istio-eastwestgateway", (i) => logTail(istiods.r2[i]));
+        await reinject(kubelets, "sample", "helloworld", (i) => logTail(istiods.r2[i]));
+        await reinject(kubelets, "istio-system", "istio-eastwestgateway", (i) => logTail(istiods.r2[i]));
         project.writeConfig(DROPPED());
         const { changes } = await upWhileSampled("unnamed-dropped", istiods.r2);
         assert.deepEqual(Object.keys(changes), ["delete"], JSON.stringify(changes));

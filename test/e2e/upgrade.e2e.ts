@@ -25,11 +25,9 @@ import { allObjects, everyObject, getJson, isGone, mustKubectl, run, waitFor } f
 import { LocalIstiod } from "./localIstiod";
 import { logTail } from "./localMesh";
 import { ProjectStack } from "./projectStack";
+import { changesOf, istiodIp, kubeletsFor, reinject } from "./upgradeSteps";
 
 const LEFT_BY_ISTIOD = /^configmaps (default|kube-system)\/istio-ca-(root-cert|crl)$/;
-
-/** The changes of a preview or an update, without what stays the same. */
-const changesOf = (summary: Record<string, number>) => Object.fromEntries(Object.entries(summary).filter(([op]) => op !== "same"));
 
 /**
  * What moving the `default` tag changes: updates in place, and in each cluster the replacement of
@@ -43,19 +41,6 @@ function assertTagMoved(summary: Record<string, number>): void {
 
 function withIstio(istio: Record<string, unknown>, repository: HelmRepository): Record<string, unknown> {
     return { ...stackConfig("mesh1"), istio: { chartRepo: repository.url, ...istio } };
-}
-
-/** The pod IP of istiod (`slot` 0 in place or r1, 1 for r2) in cluster i; its process listens on the same address in 127.18.0.0/15. */
-const istiodIp = (slot: number, i: number) => `198.18.${3 + slot}.${i + 1}`;
-
-function kubeletsFor(istiodSlot: (name: string) => number | undefined): HollowKubelet[] {
-    return CLUSTERS.map(
-        (cluster, i) =>
-            new HollowKubelet(admin(cluster), `hollow-${cluster}`, `198.18.0.${i + 1}`, (ns, name, n) => {
-                const slot = ns === "istio-system" ? istiodSlot(name) : undefined;
-                return slot === undefined ? `198.18.${10 + i}.${n + 1}` : istiodIp(slot, i);
-            }),
-    );
 }
 
 /** Starts istiod's pod and its process (the binary of the version its Deployment's image names); waits until it is ready and lists the other cluster synced. */
@@ -74,25 +59,6 @@ async function startIstiods(kubelets: readonly HollowKubelet[], istiods: readonl
     }
 }
 
-/**
- * Re-creates the pods of `app` in the test app's namespace and waits until each cluster's is injected
- * (through whatever the namespace's label selects); starts them and returns them.
- */
-async function reinject(kubelets: readonly HollowKubelet[], namespace: string, app: string, context: (i: number) => string): Promise<any[]> {
-    const pods: any[] = [];
-    for (const [i, cluster] of CLUSTERS.entries()) {
-        mustKubectl(admin(cluster), ["delete", "replicasets", "-n", namespace, "-l", `app=${app}`]);
-        pods.push(
-            await waitFor(`${cluster}: a new ${app} pod injected`, 90, () => {
-                kubelets[i].finishTerminatingPods();
-                const found = getJson(admin(cluster), ["pods", "-n", namespace, "-l", `app=${app}`]).items;
-                return found.find((p: any) => !p.metadata.deletionTimestamp && p.metadata.annotations?.["sidecar.istio.io/status"]);
-            }, () => context(i)),
-        );
-        kubelets[i].startPendingPods((pod) => pod.metadata.namespace === namespace);
-    }
-    return pods;
-}
 
 /** The injecting revision and the proxy's release of an injected pod. */
 function injectedBy(pod: any): { revision: string; proxy: string } {
