@@ -7,7 +7,7 @@ import { deployMesh } from "../stacks/mesh";
 import { problemsOf } from "./harness/configProblems";
 import { fakeState } from "./harness/fakeCluster";
 import { RecordedResource, runWithMocks } from "./harness/mockRuntime";
-import { registrationDigests } from "./harness/registrations";
+import { plan } from "./harness/registrations";
 import { existingCluster } from "./harness/scenarios";
 
 const CHART = "kubernetes:helm.sh/v4:Chart";
@@ -32,16 +32,6 @@ async function registered(raw: StackConfigInput): Promise<RecordedResource[]> {
 }
 const charts = (resources: RecordedResource[]) => Object.fromEntries(resources.filter((r) => r.type === CHART).map((r) => [r.name, r.inputs]));
 
-/** What a step changes against the one before, as the engine would plan it: URNs created, deleted and updated. */
-async function plan(before: StackConfigInput, after: StackConfigInput) {
-    const [a, b] = [await registrationDigests(before), await registrationDigests(after)];
-    const name = (urn: string) => urn.split("::").pop()!;
-    return {
-        create: Object.keys(b).filter((u) => !(u in a)).map(name).sort(),
-        delete: Object.keys(a).filter((u) => !(u in b)).map(name).sort(),
-        update: Object.keys(b).filter((u) => u in a && a[u] !== b[u]).map(name).sort(),
-    };
-}
 const istioOnly = (names: string[]) => names.filter((n) => n.includes("istio"));
 
 describe("from InPlace to RevisionBased: the config", () => {

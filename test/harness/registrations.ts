@@ -28,3 +28,14 @@ export async function registrationDigests(raw: StackConfigInput): Promise<Record
         ),
     };
 }
+
+/** What a step changes against the one before, as the engine would plan it: URNs created, deleted and updated. */
+export async function plan(before: StackConfigInput, after: StackConfigInput) {
+    const [a, b] = [await registrationDigests(before), await registrationDigests(after)];
+    const name = (urn: string) => urn.split("::").pop()!;
+    return {
+        create: Object.keys(b).filter((u) => !(u in a)).map(name).sort(),
+        delete: Object.keys(a).filter((u) => !(u in b)).map(name).sort(),
+        update: Object.keys(b).filter((u) => u in a && a[u] !== b[u]).map(name).sort(),
+    };
+}
