@@ -35,6 +35,10 @@
 #                     $BENCH_PULUMI_ENV as for compare.
 #   e2e:              wall time of `npm run test:e2e` cold (empty build caches: what a fresh machine
 #                     pays) and warm (caches kept), and their ratio.
+#   ci:               `.ci/run` on a clean clone of the committed HEAD with empty npm, pip, Go and toolchain
+#                     caches (what CI pays on a fresh machine), whole and by phase (install, `npm test`,
+#                     `npm run test:e2e`); with BENCH_CI_UPGRADE=1 then `npm run test:upgrade` on the
+#                     caches it filled (the older Istio and helm still to build).
 #   sizes:            size of each binary the e2e toolchain builds (built first if not cached).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -346,6 +350,29 @@ e2e)
     cold=$(elapsed "$t0" "$t1") warm=$(elapsed "$t1" "$t2")
     printf 'npm run test:e2e cold: %s s, warm: %s s (cold/warm = %s)\n' "$cold" "$warm" "$(awk -v c="$cold" -v w="$warm" 'BEGIN { printf "%.1f", c / w }')"
     ;;
+ci)
+    cold_root=$(mktemp -d "${TMPDIR:-/tmp}/istio-mc-ci.XXXXXX")
+    trap 'chmod -R u+w "$cold_root" 2>/dev/null; rm -rf "$cold_root"' EXIT
+    git clone --quiet --no-local "$PWD" "$cold_root/clone"
+    export ISTIO_MC_CACHE="$cold_root/cache" GOCACHE="$cold_root/go-build" GOMODCACHE="$cold_root/go-mod" \
+        npm_config_cache="$cold_root/npm" PIP_CACHE_DIR="$cold_root/pip"
+    # Each line stamped with the second it was printed, so that npm's banner of each script marks its start.
+    stamped() { while IFS= read -r line; do printf '%(%s)T %s\n' -1 "$line"; done; }
+    start=$(date +%s)
+    (cd "$cold_root/clone" && bash .ci/run) 2>&1 | stamped >"$cold_root/ci.log" ||
+        { tail -50 "$cold_root/ci.log" >&2; exit 1; }
+    end=$(date +%s)
+    banner() { awk -v script="$1" '$2 == ">" && $3 ~ /^istio-multicluster@/ && $4 == script && NF == 4 { print $1; exit }' "$cold_root/ci.log"; }
+    unit=$(banner test) e2e=$(banner test:e2e)
+    printf 'cold .ci/run: %s s (install %s s, npm test %s s, npm run test:e2e %s s)\n' \
+        $((end - start)) $((unit - start)) $((e2e - unit)) $((end - e2e))
+    if [[ ${BENCH_CI_UPGRADE:-} == 1 ]]; then
+        t0=$(date +%s)
+        (cd "$cold_root/clone" && npm run test:upgrade) >"$cold_root/upgrade.log" 2>&1 ||
+            { tail -50 "$cold_root/upgrade.log" >&2; exit 1; }
+        printf 'then npm run test:upgrade: %s s\n' $(($(date +%s) - t0))
+    fi
+    ;;
 sizes)
     e2e_node
     e2e_toolchain
@@ -354,7 +381,7 @@ sizes)
     done
     ;;
 *)
-    echo "usage: npm run bench [-- updown|sync|traffic|credentials|compare|scale|e2e|sizes]" >&2
+    echo "usage: npm run bench [-- updown|sync|traffic|credentials|compare|scale|e2e|ci|sizes]" >&2
     exit 2
     ;;
 esac
