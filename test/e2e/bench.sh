@@ -15,7 +15,8 @@
 #                     ratios, the program's previews, its peak memory and where its `pulumi up` spends
 #                     its time; then how its set-up and no-change preview grow with the cluster count.
 #                     $BENCH_PULUMI_ENV (e.g. "PULUMI_SKIP_CHECKPOINTS=true") is set for the program's
-#                     pulumi commands.
+#                     pulumi commands; BENCH_PULUMI_LOG=off turns the CLI's automatic debug log off for
+#                     them (bench/program.sh).
 #   credentials:      the program's renewal of the intermediates (their recorded end moved into the
 #                     renewal window of 72-hour intermediates), its rotation of the reader tokens
 #                     (remoteSecrets.tokenGeneration raised) and of the root (each phase of
@@ -32,13 +33,15 @@
 #                     $BENCH_RUNS runs of `pulumi up` (peak memory of the Pulumi processes), no-change
 #                     preview with and without refresh, `preview --diff` and `pulumi destroy`; after the
 #                     first `up`, the control planes' usage and the state's size by resource type.
-#                     $BENCH_PULUMI_ENV as for compare.
+#                     $BENCH_PULUMI_ENV and BENCH_PULUMI_LOG as for compare.
 #   e2e:              wall time of `npm run test:e2e` cold (empty build caches: what a fresh machine
 #                     pays) and warm (caches kept), and their ratio.
 #   ci:               `.ci/run` on a clean clone of the committed HEAD with empty npm, pip, Go and toolchain
 #                     caches (what CI pays on a fresh machine), whole and by phase (install, `npm test`,
-#                     `npm run test:e2e`); with BENCH_CI_UPGRADE=1 then `npm run test:upgrade` on the
-#                     caches it filled (the older Istio and helm still to build).
+#                     `npm run test:e2e`); with BENCH_CI_CACHES=machine, the machine's own caches instead
+#                     (what CI pays where it ran before); with BENCH_CI_UPGRADE=1 then `npm run
+#                     test:upgrade` on the same caches (with empty ones, the older Istio and helm still
+#                     to build).
 #   sizes:            size of each binary the e2e toolchain builds (built first if not cached).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -287,6 +290,7 @@ compare)
     scaling=$(mktemp "${TMPDIR:-/tmp}/istio-mc-scaling.XXXXXX")
     trap 'rm -f "$scaling"' EXIT
     [[ -z ${BENCH_PULUMI_ENV:-} ]] || echo "every pulumi command of the program runs with: $BENCH_PULUMI_ENV"
+    [[ ${BENCH_PULUMI_LOG:-on} == on ]] || echo "the CLI's automatic debug log is off for every pulumi command of the program"
     for n in ${BENCH_CLUSTERS:-2 3 4}; do
         # A subshell per cluster count: its control planes and work directory go when it ends.
         (E2E_CLUSTER_COUNT=$n compare_clusters)
@@ -313,6 +317,7 @@ scale)
     bench_stack false
     results="$work/results.tsv"
     [[ -z ${BENCH_PULUMI_ENV:-} ]] || echo "every pulumi command of the program runs with: $BENCH_PULUMI_ENV"
+    [[ ${BENCH_PULUMI_LOG:-on} == on ]] || echo "the CLI's automatic debug log is off for every pulumi command of the program"
     echo "$n control planes (E2E_CONTROL_PLANES=${E2E_CONTROL_PLANES:-separate}) ready in $E2E_CLUSTERS_READY_SECONDS s, one after the other; then:"
     control_plane_usage
     for ((run = 1; run <= runs; run++)); do
@@ -354,8 +359,11 @@ ci)
     cold_root=$(mktemp -d "${TMPDIR:-/tmp}/istio-mc-ci.XXXXXX")
     trap 'chmod -R u+w "$cold_root" 2>/dev/null; rm -rf "$cold_root"' EXIT
     git clone --quiet --no-local "$PWD" "$cold_root/clone"
-    export ISTIO_MC_CACHE="$cold_root/cache" GOCACHE="$cold_root/go-build" GOMODCACHE="$cold_root/go-mod" \
-        npm_config_cache="$cold_root/npm" PIP_CACHE_DIR="$cold_root/pip"
+    caches=${BENCH_CI_CACHES:-empty}
+    if [[ $caches == empty ]]; then
+        export ISTIO_MC_CACHE="$cold_root/cache" GOCACHE="$cold_root/go-build" GOMODCACHE="$cold_root/go-mod" \
+            npm_config_cache="$cold_root/npm" PIP_CACHE_DIR="$cold_root/pip"
+    fi
     # Each line stamped with the second it was printed, so that npm's banner of each script marks its start.
     stamped() { while IFS= read -r line; do printf '%(%s)T %s\n' -1 "$line"; done; }
     start=$(date +%s)
@@ -364,8 +372,8 @@ ci)
     end=$(date +%s)
     banner() { awk -v script="$1" '$2 == ">" && $3 ~ /^istio-multicluster@/ && $4 == script && NF == 4 { print $1; exit }' "$cold_root/ci.log"; }
     unit=$(banner test) e2e=$(banner test:e2e)
-    printf 'cold .ci/run: %s s (install %s s, npm test %s s, npm run test:e2e %s s)\n' \
-        $((end - start)) $((unit - start)) $((e2e - unit)) $((end - e2e))
+    printf '.ci/run with %s caches: %s s (install %s s, npm test %s s, npm run test:e2e %s s)\n' \
+        "$caches" $((end - start)) $((unit - start)) $((e2e - unit)) $((end - e2e))
     if [[ ${BENCH_CI_UPGRADE:-} == 1 ]]; then
         t0=$(date +%s)
         (cd "$cold_root/clone" && npm run test:upgrade) >"$cold_root/upgrade.log" 2>&1 ||

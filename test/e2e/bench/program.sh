@@ -21,6 +21,12 @@ stack_file="$project/Pulumi.bench.yaml"
 # $BENCH_PULUMI_ENV: environment settings for every pulumi command of the program, e.g.
 # "PULUMI_SKIP_CHECKPOINTS=true" to time the program under a setting of the CLI.
 pulumi_bench() { env ${BENCH_PULUMI_ENV:-} pulumi "$@" --stack bench --cwd "$project" --non-interactive; }
+# The CLI (3.252 and later; 3.248 only when asked) writes a debug log of every RPC, payloads included, to
+# $PULUMI_HOME/logs, and has no setting to stop it; it does without when that path cannot be made a
+# directory. Only the bench's own PULUMI_HOME (e2e_pulumi_env) is changed. $BENCH_PULUMI_LOG=off turns
+# it off for every command: what that log costs.
+pulumi_log_off() { rm -rf "$PULUMI_HOME/logs" && : >"$PULUMI_HOME/logs"; }
+[[ ${BENCH_PULUMI_LOG:-on} == off ]] && pulumi_log_off
 
 init() { # <test app>
     local k server
@@ -50,13 +56,11 @@ up)
 preview) pulumi_bench preview --expect-no-changes ;;
 preview-no-refresh) pulumi_bench preview --expect-no-changes --refresh=false ;;
 preview-without-pulumi-log)
-    # The CLI (3.252 and later; 3.248 only when asked) writes a debug log of every RPC, payloads
-    # included, to $PULUMI_HOME/logs, and has no setting to stop it; it does without when that path
-    # cannot be made a directory. Only the bench's own PULUMI_HOME (e2e_pulumi_env) is changed, for
-    # this one preview: what that log costs.
-    logs="$PULUMI_HOME/logs"
-    rm -rf "$logs" && : >"$logs"
-    trap 'rm -f "$logs"' EXIT
+    # For this one preview, unless $BENCH_PULUMI_LOG turned it off for all.
+    if [[ ${BENCH_PULUMI_LOG:-on} != off ]]; then
+        pulumi_log_off
+        trap 'rm -f "$PULUMI_HOME/logs"' EXIT
+    fi
     pulumi_bench preview --expect-no-changes
     ;;
 diff)
