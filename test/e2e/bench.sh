@@ -38,10 +38,8 @@
 #                     pays) and warm (caches kept), and their ratio.
 #   ci:               `.ci/run` on a clean clone of the committed HEAD with empty npm, pip, Go and toolchain
 #                     caches (what CI pays on a fresh machine), whole and by phase (install, `npm test`,
-#                     `npm run test:e2e`); with BENCH_CI_CACHES=machine, the machine's own caches instead
-#                     (what CI pays where it ran before); with BENCH_CI_UPGRADE=1 then `npm run
-#                     test:upgrade` on the same caches (with empty ones, the older Istio and helm still
-#                     to build).
+#                     `npm run test:e2e`, `npm run test:upgrade`); with BENCH_CI_CACHES=machine, the
+#                     machine's own caches instead (what CI pays where it ran before).
 #   sizes:            size of each binary the e2e toolchain builds (built first if not cached).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -370,16 +368,14 @@ ci)
     (cd "$cold_root/clone" && bash .ci/run) 2>&1 | stamped >"$cold_root/ci.log" ||
         { tail -50 "$cold_root/ci.log" >&2; exit 1; }
     end=$(date +%s)
-    banner() { awk -v script="$1" '$2 == ">" && $3 ~ /^istio-multicluster@/ && $4 == script && NF == 4 { print $1; exit }' "$cold_root/ci.log"; }
-    unit=$(banner test) e2e=$(banner test:e2e)
-    printf '.ci/run with %s caches: %s s (install %s s, npm test %s s, npm run test:e2e %s s)\n' \
-        "$caches" $((end - start)) $((unit - start)) $((e2e - unit)) $((end - e2e))
-    if [[ ${BENCH_CI_UPGRADE:-} == 1 ]]; then
-        t0=$(date +%s)
-        (cd "$cold_root/clone" && npm run test:upgrade) >"$cold_root/upgrade.log" 2>&1 ||
-            { tail -50 "$cold_root/upgrade.log" >&2; exit 1; }
-        printf 'then npm run test:upgrade: %s s\n' $(($(date +%s) - t0))
-    fi
+    # The phases: from the start, then from each npm script's banner to the next one's (or the end).
+    awk -v start="$start" -v end="$end" -v caches="$caches" '
+        $2 == ">" && $3 ~ /^istio-multicluster@/ && NF == 4 && $4 ~ /^test(:e2e|:upgrade)?$/ { at[++n] = $1; name[n] = "npm run " $4 }
+        END {
+            printf ".ci/run with %s caches: %d s (install %d s", caches, end - start, at[1] - start
+            for (i = 1; i <= n; i++) printf ", %s %d s", name[i], (i < n ? at[i + 1] : end) - at[i]
+            print ")"
+        }' "$cold_root/ci.log"
     ;;
 sizes)
     e2e_node

@@ -4,9 +4,9 @@
 # the pinned one, each with its own charts (stamped with release versions and served from a Helm
 # repository on loopback) and its own real istiod; also a primary-remote stack on a revision of each
 # (test/e2e/remoteRevisions.e2e.ts), and a stack installed in place moved to revisions
-# (test/e2e/inPlaceMigration.e2e.ts). Not part of run.sh (CI's time budget: the older
-# Istio and helm are two more builds); run it before changing how the program installs, tags, upgrades
-# or removes revisions. Control planes are stopped and the work directory removed, even on failure.
+# (test/e2e/inPlaceMigration.e2e.ts). Apart from run.sh, so that it can be run alone before changing how
+# the program installs, tags, upgrades or removes revisions; .ci/run runs both. Control planes are stopped
+# and the work directory removed, even on failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source test/e2e/lib.sh
