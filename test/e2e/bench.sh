@@ -34,7 +34,7 @@
 #                     preview with and without refresh, `preview --diff` and `pulumi destroy`; after the
 #                     first `up`, the control planes' usage and the state's size by resource type.
 #                     $BENCH_PULUMI_ENV and BENCH_PULUMI_LOG as for compare.
-#   e2e:              wall time of `npm run test:e2e` cold (empty build caches: what a fresh machine
+#   e2e:              wall time of `npm run test:e2e` cold (empty caches, as for ci: what a fresh machine
 #                     pays) and warm (caches kept), and their ratio.
 #   ci:               `.ci/run` on a clean clone of the committed HEAD with empty npm, pip, Go and toolchain
 #                     caches (what CI pays on a fresh machine), whole and by phase (install, `npm test`,
@@ -48,6 +48,10 @@ mode=${1:-updown}
 runs=${BENCH_RUNS:-5}
 
 now() { date +%s.%N; }
+# Empty npm, pip, Go and toolchain caches under <dir>, as on a fresh machine, for what runs after.
+use_empty_caches() { # <dir>
+    export ISTIO_MC_CACHE="$1/cache" GOCACHE="$1/go-build" GOMODCACHE="$1/go-mod" npm_config_cache="$1/npm" PIP_CACHE_DIR="$1/pip"
+}
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # "median [min–max]" of the numbers on stdin.
@@ -344,11 +348,11 @@ e2e)
     cold_root=$(mktemp -d "${TMPDIR:-/tmp}/istio-mc-cold.XXXXXX")
     trap 'chmod -R u+w "$cold_root" 2>/dev/null; rm -rf "$cold_root"' EXIT
     # Both runs use the same fresh caches: the first fills them, the second reuses them.
-    cached() { ISTIO_MC_CACHE="$cold_root/cache" GOCACHE="$cold_root/go-build" GOMODCACHE="$cold_root/go-mod" npm run test:e2e; }
+    use_empty_caches "$cold_root"
     t0=$(now)
-    cached >"$cold_root/cold.log" 2>&1 || { tail -50 "$cold_root/cold.log" >&2; exit 1; }
+    npm run test:e2e >"$cold_root/cold.log" 2>&1 || { tail -50 "$cold_root/cold.log" >&2; exit 1; }
     t1=$(now)
-    cached >"$cold_root/warm.log" 2>&1 || { tail -50 "$cold_root/warm.log" >&2; exit 1; }
+    npm run test:e2e >"$cold_root/warm.log" 2>&1 || { tail -50 "$cold_root/warm.log" >&2; exit 1; }
     t2=$(now)
     cold=$(elapsed "$t0" "$t1") warm=$(elapsed "$t1" "$t2")
     printf 'npm run test:e2e cold: %s s, warm: %s s (cold/warm = %s)\n' "$cold" "$warm" "$(awk -v c="$cold" -v w="$warm" 'BEGIN { printf "%.1f", c / w }')"
@@ -358,10 +362,7 @@ ci)
     trap 'chmod -R u+w "$cold_root" 2>/dev/null; rm -rf "$cold_root"' EXIT
     git clone --quiet --no-local "$PWD" "$cold_root/clone"
     caches=${BENCH_CI_CACHES:-empty}
-    if [[ $caches == empty ]]; then
-        export ISTIO_MC_CACHE="$cold_root/cache" GOCACHE="$cold_root/go-build" GOMODCACHE="$cold_root/go-mod" \
-            npm_config_cache="$cold_root/npm" PIP_CACHE_DIR="$cold_root/pip"
-    fi
+    [[ $caches != empty ]] || use_empty_caches "$cold_root"
     # Each line stamped with the second it was printed, so that npm's banner of each script marks its start.
     stamped() { while IFS= read -r line; do printf '%(%s)T %s\n' -1 "$line"; done; }
     start=$(date +%s)
