@@ -24,13 +24,12 @@ import { admin, CLUSTERS, inHarness, projectDir, stackConfig, work } from "./e2e
 import { HelmRepository, serveHelmRepository } from "./helmRepository";
 import { helmRepositoryDir, istiodOf, NEWER, OLDER, tagOf } from "./istioReleases";
 import { sampleClusterz } from "./istiodWatch";
-import { allObjects, everyObject, getJson, isGone, mustKubectl, waitFor } from "./kube";
+import { allObjects, getJson, isGone, mustKubectl, waitFor } from "./kube";
 import { LocalIstiod } from "./localIstiod";
 import { logTail } from "./localMesh";
 import { ProjectStack } from "./projectStack";
-import { changesOf, istiodIp, kubeletsFor, reinject } from "./upgradeSteps";
+import { changesOf, istiodIp, kubeletsFor, LEFT_BY_ISTIOD, leftOf, reinject } from "./upgradeSteps";
 
-const LEFT_BY_ISTIOD = /^configmaps (default|kube-system)\/istio-ca-(root-cert|crl)$/;
 
 /** Where a step's `pulumi up --diff` output is kept, for a look after the run. */
 const diffLog = (step: string) => path.join(work, `migration-${step}.diff.txt`);
@@ -113,29 +112,6 @@ describe(`from InPlace (${OLDER.version}) to RevisionBased (r2, ${NEWER.version}
             assert.ok(inits.length <= 1, `${CLUSTERS[i]}: at most one istio-init in ${pod.metadata.name}`);
             assert.deepEqual({ revision: status.revision, proxy: tagOf(proxies[0].image) }, { revision, proxy: version }, `${CLUSTERS[i]}: ${pod.metadata.name}`);
         }
-    }
-
-    /** Objects of `cluster` that still carry the older version or the unnamed istiod's `istio.io/rev: default`, and pods that run the older images. */
-    function leftOf(cluster: string): string[] {
-        const history = new Set(
-            getJson(admin(cluster), ["replicasets", "--all-namespaces"])
-                .items.filter((rs: any) => rs.spec.replicas === 0 && rs.metadata.ownerReferences?.some((o: any) => o.kind === "Deployment"))
-                .map((rs: any) => rs.metadata.uid),
-        );
-        const labelled = everyObject(admin(cluster)).flatMap(({ resource, metadata }) => {
-            if (history.has(metadata.uid)) {
-                return [];
-            }
-            const labels = Object.entries<string>(metadata.labels ?? {});
-            const old = labels.filter(([key, value]) => value.includes(OLDER.version) || (key === "istio.io/rev" && value === "default"));
-            return old.map(([key, value]) => `${resource} ${metadata.namespace ?? ""}/${metadata.name} ${key}=${value}`);
-        });
-        const running = getJson(admin(cluster), ["pods", "--all-namespaces"]).items.flatMap((pod: any) =>
-            [...(pod.spec.initContainers ?? []), ...pod.spec.containers]
-                .filter((c: any) => tagOf(c.image) === OLDER.version)
-                .map((c: any) => `pod ${pod.metadata.namespace}/${pod.metadata.name} runs ${c.image}`),
-        );
-        return [...labelled, ...running];
     }
 
     before(async () => {
@@ -278,7 +254,7 @@ describe(`from InPlace (${OLDER.version}) to RevisionBased (r2, ${NEWER.version}
             let left: string[] = [];
             await waitFor(`${cluster}: nothing of the unnamed istiod or ${OLDER.version} left`, 60, () => {
                 kubelets[i].finishTerminatingPods();
-                left = [...unnamedObjects.filter((o) => !isGone(admin(cluster), o)).map((o) => `${o.join(" ")} is still there`), ...leftOf(cluster)];
+                left = [...unnamedObjects.filter((o) => !isGone(admin(cluster), o)).map((o) => `${o.join(" ")} is still there`), ...leftOf(cluster, "default")];
                 return left.length === 0 || undefined;
             }, () => left.join("\n"));
             const clusters: any[] = await istiods.r2[i].debug("clusterz");

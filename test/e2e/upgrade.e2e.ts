@@ -21,13 +21,12 @@ import { HelmRepository, serveHelmRepository } from "./helmRepository";
 import { HollowKubelet } from "./hollowKubelet";
 import { helmRepositoryDir, istiodOf, NEWER, OLDER, tagOf } from "./istioReleases";
 import { sampleClusterz } from "./istiodWatch";
-import { allObjects, everyObject, getJson, isGone, mustKubectl, run, waitFor } from "./kube";
+import { allObjects, getJson, isGone, mustKubectl, run, waitFor } from "./kube";
 import { LocalIstiod } from "./localIstiod";
 import { logTail } from "./localMesh";
 import { ProjectStack } from "./projectStack";
-import { changesOf, istiodIp, kubeletsFor, reinject } from "./upgradeSteps";
+import { changesOf, istiodIp, kubeletsFor, LEFT_BY_ISTIOD, leftOf, reinject } from "./upgradeSteps";
 
-const LEFT_BY_ISTIOD = /^configmaps (default|kube-system)\/istio-ca-(root-cert|crl)$/;
 
 /**
  * What moving the `default` tag changes: updates in place, and in each cluster the replacement of
@@ -90,34 +89,6 @@ async function upWhileSampled(project: ProjectStack, istiods: readonly LocalIsti
         console.log(`# ${samples} samples of ${istiods.length} istiods while pulumi up ran: no gap`);
     }
     return up;
-}
-
-/**
- * Objects of `cluster` that still carry the older version (`helm.sh/chart`, `app.kubernetes.io/version`
- * and the like) or the older `revision` (`istio.io/rev`) in a label, and pods that run its images. A Deployment's earlier ReplicaSets,
- * kept at 0 replicas as its rollout history, are Kubernetes' record of the Deployment, not something
- * left behind.
- */
-function leftOf(cluster: string, revision: string | undefined): string[] {
-    const history = new Set(
-        getJson(admin(cluster), ["replicasets", "--all-namespaces"])
-            .items.filter((rs: any) => rs.spec.replicas === 0 && rs.metadata.ownerReferences?.some((o: any) => o.kind === "Deployment"))
-            .map((rs: any) => rs.metadata.uid),
-    );
-    const labelled = everyObject(admin(cluster)).flatMap(({ resource, metadata }) => {
-        if (history.has(metadata.uid)) {
-            return [];
-        }
-        const labels = Object.entries<string>(metadata.labels ?? {});
-        const old = labels.filter(([key, value]) => value.includes(OLDER.version) || (revision !== undefined && key === "istio.io/rev" && value === revision));
-        return old.map(([key, value]) => `${resource} ${metadata.namespace ?? ""}/${metadata.name} ${key}=${value}`);
-    });
-    const running = getJson(admin(cluster), ["pods", "--all-namespaces"]).items.flatMap((pod: any) =>
-        [...(pod.spec.initContainers ?? []), ...pod.spec.containers]
-            .filter((c: any) => tagOf(c.image) === OLDER.version)
-            .map((c: any) => `pod ${pod.metadata.namespace}/${pod.metadata.name} runs ${c.image}`),
-    );
-    return [...labelled, ...running];
 }
 
 /** Waits until nothing of the older version or `revision` is left in either cluster, finishing the pods being deleted as a kubelet would. */

@@ -1,10 +1,14 @@
 /**
  * What the upgrade suite's scenarios share (test/e2e/upgrade.sh): the hollow kubelets that give each
- * istiod pod its address, re-injected pods, and the changes of a step.
+ * istiod pod its address, re-injected pods, the changes of a step, and what a step leaves behind.
  */
 import { admin, CLUSTERS } from "./e2eStack";
 import { HollowKubelet } from "./hollowKubelet";
-import { getJson, mustKubectl, waitFor } from "./kube";
+import { OLDER, tagOf } from "./istioReleases";
+import { everyObject, getJson, mustKubectl, waitFor } from "./kube";
+
+/** What istiod writes into every cluster it serves and no `pulumi destroy` removes. */
+export const LEFT_BY_ISTIOD = /^configmaps (default|kube-system)\/istio-ca-(root-cert|crl)$/;
 
 /** The changes of a preview or an update, without what stays the same. */
 export const changesOf = (summary: Record<string, number>) => Object.fromEntries(Object.entries(summary).filter(([op]) => op !== "same"));
@@ -42,3 +46,32 @@ export async function reinject(kubelets: readonly HollowKubelet[], namespace: st
     }
     return pods;
 }
+
+/**
+ * Objects of `cluster` that still carry the older version (`helm.sh/chart`, `app.kubernetes.io/version`
+ * and the like) or the older `revision` (`istio.io/rev`) in a label, and pods that run its images. A Deployment's earlier ReplicaSets,
+ * kept at 0 replicas as its rollout history, are Kubernetes' record of the Deployment, not something
+ * left behind.
+ */
+export function leftOf(cluster: string, revision: string | undefined): string[] {
+    const history = new Set(
+        getJson(admin(cluster), ["replicasets", "--all-namespaces"])
+            .items.filter((rs: any) => rs.spec.replicas === 0 && rs.metadata.ownerReferences?.some((o: any) => o.kind === "Deployment"))
+            .map((rs: any) => rs.metadata.uid),
+    );
+    const labelled = everyObject(admin(cluster)).flatMap(({ resource, metadata }) => {
+        if (history.has(metadata.uid)) {
+            return [];
+        }
+        const labels = Object.entries<string>(metadata.labels ?? {});
+        const old = labels.filter(([key, value]) => value.includes(OLDER.version) || (revision !== undefined && key === "istio.io/rev" && value === revision));
+        return old.map(([key, value]) => `${resource} ${metadata.namespace ?? ""}/${metadata.name} ${key}=${value}`);
+    });
+    const running = getJson(admin(cluster), ["pods", "--all-namespaces"]).items.flatMap((pod: any) =>
+        [...(pod.spec.initContainers ?? []), ...pod.spec.containers]
+            .filter((c: any) => tagOf(c.image) === OLDER.version)
+            .map((c: any) => `pod ${pod.metadata.namespace}/${pod.metadata.name} runs ${c.image}`),
+    );
+    return [...labelled, ...running];
+}
+
