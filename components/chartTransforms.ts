@@ -1,6 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
+import { REPAIR_EDITS_ON_UP } from "./ownership";
 
 const VALIDATING_WEBHOOK_CONFIGURATION = "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration";
+const MUTATING_WEBHOOK_CONFIGURATION = "kubernetes:admissionregistration.k8s.io/v1:MutatingWebhookConfiguration";
+
+/**
+ * A webhook configuration created by a run that was killed before recording it is taken over by the
+ * next `pulumi up` (server-side apply under that run's new field manager). Against the killed run's
+ * manager, that apply fails with a conflict on the webhooks' `rules` (an atomic list) even when every
+ * value is the same, and so does every later run: the fault suite shows it whenever the killed run had
+ * created the validators. Applied with force, the object is taken over. The charts render neither
+ * `caBundle` nor anything else istiod writes, so the force takes nothing from istiod.
+ */
+export const takeOverWebhooks: pulumi.ResourceTransform = ({ type, props, opts }) =>
+    type === VALIDATING_WEBHOOK_CONFIGURATION || type === MUTATING_WEBHOOK_CONFIGURATION
+        ? { props: { ...props, metadata: { ...props.metadata, annotations: { ...props.metadata?.annotations, ...REPAIR_EDITS_ON_UP } } }, opts }
+        : undefined;
 
 /**
  * Both charts render a validator that istiod takes over: `base` the default revision's

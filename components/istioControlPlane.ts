@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision, revisionTagFollows } from "./chartTransforms";
+import { leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision, revisionTagFollows, takeOverWebhooks } from "./chartTransforms";
 import { ClusterConnection, clusterProvider } from "./cluster";
 import { BaseCrdRenderings, IstioCrdSet } from "./crdSet";
 import {
@@ -194,7 +194,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             {
                 ...childOpts,
                 dependsOn: args.rolloutAfter?.then<pulumi.Resource[]>((after) => [this.crds, ...after]) ?? [this.crds],
-                transforms: [leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision],
+                transforms: [leaveWebhooksToIstiod, replaceDefaultValidatorOnRevision, takeOverWebhooks],
             },
         );
 
@@ -252,7 +252,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                     ...childOpts,
                     provider: istiodProvider,
                     dependsOn: args.rolloutAfter?.then<pulumi.Resource[]>((after) => [this.crds, this.base, cacerts, ...after]) ?? [this.crds, this.base, cacerts],
-                    transforms: [leaveWebhooksToIstiod, revisionTagFollows(chartName(revision), others)],
+                    transforms: [leaveWebhooksToIstiod, revisionTagFollows(chartName(revision), others), takeOverWebhooks],
                 },
             );
             return { revision, chart, digest: renderingDigest("istiod", version, values) };

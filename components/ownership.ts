@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
  * For the objects whose out-of-band edit breaks the mesh without an error (`cacerts`, the remote
  * secrets, the Gateways that expose services and istiod): the provider applies them server-side with
  * force, so a `pulumi up` after someone edited one (the refresh before it shows the edit) takes the
- * edited fields back from that field manager instead of stopping with a conflict.
+ * edited fields back from that field manager instead of stopping with a conflict. Istio's webhook
+ * configurations carry it too, for another reason (chartTransforms.ts, takeOverWebhooks).
  */
 export const REPAIR_EDITS_ON_UP: Readonly<Record<string, string>> = { "pulumi.com/patchForce": "true" };
 

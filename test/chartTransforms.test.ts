@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { leaveWebhooksToIstiod } from "../components/chartTransforms";
+import { leaveWebhooksToIstiod, takeOverWebhooks } from "../components/chartTransforms";
 import { awaitLoadBalancerAddress } from "../components/eastWestGateway";
 
 describe("the validating webhooks of the base and istiod charts", () => {
@@ -32,6 +32,38 @@ describe("the validating webhooks of the base and istiod charts", () => {
             opts: {},
         };
         assert.equal(await leaveWebhooksToIstiod(serviceAccount), undefined);
+    });
+});
+
+describe("the webhook configurations a killed run may have created", () => {
+    const webhookConfiguration = (kind: string, name: string, annotations?: Record<string, string>): pulumi.ResourceTransformArgs => ({
+        custom: true,
+        type: `kubernetes:admissionregistration.k8s.io/v1:${kind}`,
+        name: `cluster1-istiod:${name}`,
+        props: { metadata: { name, ...(annotations ? { annotations } : {}) }, webhooks: [{ name: "rev.validation.istio.io", rules: [{ operations: ["CREATE"] }] }] },
+        opts: { ignoreChanges: ["webhooks"] },
+    });
+
+    for (const [kind, name] of [
+        ["ValidatingWebhookConfiguration", "istiod-default-validator"],
+        ["MutatingWebhookConfiguration", "istio-sidecar-injector"],
+    ]) {
+        it(`${kind} ${name} is applied with force, so that the next up takes it over`, async () => {
+            const transformed = await takeOverWebhooks(webhookConfiguration(kind, name, { "pulumi.com/skipAwait": "true" }));
+            assert.deepEqual(transformed?.props.metadata.annotations, { "pulumi.com/skipAwait": "true", "pulumi.com/patchForce": "true" });
+            assert.deepEqual(transformed?.props.webhooks, webhookConfiguration(kind, name).props.webhooks, "the webhooks as rendered");
+            assert.deepEqual(transformed?.opts, { ignoreChanges: ["webhooks"] });
+        });
+    }
+
+    it("is given the annotation also when the chart renders none", async () => {
+        const transformed = await takeOverWebhooks(webhookConfiguration("ValidatingWebhookConfiguration", "istio-validator-istio-system"));
+        assert.deepEqual(transformed?.props.metadata.annotations, { "pulumi.com/patchForce": "true" });
+    });
+
+    it("leaves every other object to server-side apply without force", async () => {
+        const configMap: pulumi.ResourceTransformArgs = { custom: true, type: "kubernetes:core/v1:ConfigMap", name: "cluster1-istiod:istio-system/istio", props: { metadata: { name: "istio" } }, opts: {} };
+        assert.equal(await takeOverWebhooks(configMap), undefined);
     });
 });
 
