@@ -34,6 +34,8 @@
 #                     preview with and without refresh, `preview --diff` and `pulumi destroy`; after the
 #                     first `up`, the control planes' usage and the state's size by resource type.
 #                     $BENCH_PULUMI_ENV and BENCH_PULUMI_LOG as for compare.
+#                     For compare and scale, BENCH_MEMORY_LIMIT (e.g. 4G) runs each of the program's pulumi
+#                     commands in a memory cgroup of that limit (bench/program.sh): does it fit?
 #   e2e:              wall time of `npm run test:e2e` cold (empty caches, as for ci: what a fresh machine
 #                     pays) and warm (caches kept), and their ratio.
 #   ci:               `.ci/run` on a clean clone of the committed HEAD with empty npm, pip, Go and toolchain
@@ -82,6 +84,19 @@ bench_stack() {
     bash test/e2e/bench/program.sh init "$work" "$n" "${1:-true}" >&2
 }
 p() { pulumi "$@" --stack bench --cwd "$project" --non-interactive --yes >"$work/last.log" 2>&1 || { cat "$work/last.log" >&2; exit 1; }; }
+
+# Under $BENCH_MEMORY_LIMIT (bench/program.sh): for each pulumi command of the program, the cgroup's
+# peak charge as median [min–max] over the runs, and the OOM kills.
+memory_limit_report() {
+    [[ -n ${BENCH_MEMORY_LIMIT:-} ]] || return 0
+    echo "each pulumi command of the program in a memory cgroup limited to $BENCH_MEMORY_LIMIT; peak charge (page cache included), MB:"
+    local action
+    for action in $(cut -f1 "$work/memory-limit.tsv" | sort -u); do
+        printf '  %-28s %s, OOM kills: %s\n' "$action" \
+            "$(awk -F '\t' -v a="$action" '$1 == a { print $2 / 1e6 }' "$work/memory-limit.tsv" | spread)" \
+            "$(awk -F '\t' -v a="$action" '$1 == a { k += $3 } END { print k + 0 }' "$work/memory-limit.tsv")"
+    done
+}
 
 # One step of a contender of `compare` (test/e2e/bench/<contender>.sh <step> <work> <n>), timed into
 # $results; its output goes to a log, shown if it fails.
@@ -150,6 +165,7 @@ compare_clusters() {
         done
     done
     node build/test/e2e/bench/report.js "$n" "$results" "$work"
+    memory_limit_report
     sed "s/^/$n\t/" "$results" >>"$scaling"
 }
 
@@ -343,6 +359,10 @@ scale)
     printf '  %-20s %s MB\n' "peak RSS of up" "$(for ((run = 1; run <= runs; run++)); do
         node -p "JSON.parse(require('fs').readFileSync('$work/watch-$run.json', 'utf8')).peakRssBytes / 1e6"
     done | spread)"
+    printf '  %-20s %s MB\n' "peak PSS of up" "$(for ((run = 1; run <= runs; run++)); do
+        node -p "JSON.parse(require('fs').readFileSync('$work/watch-$run.json', 'utf8')).peakPssBytes / 1e6"
+    done | spread)"
+    memory_limit_report
     ;;
 e2e)
     cold_root=$(mktemp -d "${TMPDIR:-/tmp}/istio-mc-cold.XXXXXX")

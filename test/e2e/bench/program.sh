@@ -20,7 +20,36 @@ project="$work/project"
 stack_file="$project/Pulumi.bench.yaml"
 # $BENCH_PULUMI_ENV: environment settings for every pulumi command of the program, e.g.
 # "PULUMI_SKIP_CHECKPOINTS=true" to time the program under a setting of the CLI.
-pulumi_bench() { env ${BENCH_PULUMI_ENV:-} pulumi "$@" --stack bench --cwd "$project" --non-interactive; }
+pulumi_bench() { in_memory_limit env ${BENCH_PULUMI_ENV:-} pulumi "$@" --stack bench --cwd "$project" --non-interactive; }
+
+# $BENCH_MEMORY_LIMIT (bytes, or with a K, M or G suffix): each pulumi command of the program runs in a
+# memory cgroup of that limit, as on a CI runner or in a container of that size, so that the kernel says
+# whether it fits: a command that needs more is killed by the OOM killer and fails. The page cache is
+# dropped first, so that the binaries' pages are read and charged again, as on a fresh runner. The
+# cgroup's peak charge (page cache included, reclaimed under the limit) and its OOM kills are appended
+# to <work>/memory-limit.tsv: action, peak bytes, OOM kills, exit status. Needs root and cgroup v1 or v2.
+in_memory_limit() { # <command...>
+    [[ -n ${BENCH_MEMORY_LIMIT:-} ]] || { "$@"; return; }
+    local cgroup status=0 peak kills
+    sync && echo 3 >/proc/sys/vm/drop_caches
+    if [[ -d /sys/fs/cgroup/memory ]]; then # v1
+        cgroup=/sys/fs/cgroup/memory/istio-mc-bench-$$
+        mkdir "$cgroup" && echo "$BENCH_MEMORY_LIMIT" >"$cgroup/memory.limit_in_bytes"
+    else
+        cgroup=/sys/fs/cgroup/istio-mc-bench-$$
+        mkdir "$cgroup" && echo "$BENCH_MEMORY_LIMIT" >"$cgroup/memory.max"
+    fi
+    (echo "$BASHPID" >"$cgroup/cgroup.procs" && exec "$@") || status=$?
+    if [[ -f $cgroup/memory.max_usage_in_bytes ]]; then
+        peak=$(<"$cgroup/memory.max_usage_in_bytes") kills=$(sed -n 's/^oom_kill //p' "$cgroup/memory.oom_control")
+    else
+        peak=$(<"$cgroup/memory.peak") kills=$(sed -n 's/^oom_kill //p' "$cgroup/memory.events")
+    fi
+    printf '%s\t%s\t%s\t%s\n' "$action" "$peak" "${kills:-0}" "$status" >>"$work/memory-limit.tsv"
+    # The plugins may outlive the CLI by a moment; the cgroup can go once they have.
+    for _ in {1..50}; do rmdir "$cgroup" 2>/dev/null && break; sleep 0.1; done
+    return "$status"
+}
 # The CLI (3.252 and later; 3.248 only when asked) writes a debug log of every RPC, payloads included, to
 # $PULUMI_HOME/logs, and has no setting to stop it; it does without when that path cannot be made a
 # directory. Only the bench's own PULUMI_HOME (e2e_pulumi_env) is changed. $BENCH_PULUMI_LOG=off turns

@@ -126,6 +126,12 @@ function main(): void {
             `${spread(watched.map((w) => w.data.peakRssBytes), mb)}; at the peak, by executable (median): ` +
             atPeak.map(([name, bytes]) => `${name} ${mb(bytes)}`).join(", "),
     );
+    const atPssPeak = [...medianByKey(watched.map((w) => w.data.pssPeakByExecutable))].sort((a, b) => b[1] - a[1]);
+    out.push(
+        `pulumi up, peak proportional memory (Pss: a page shared by processes counted once, as a memory limit charges it): ` +
+            `${spread(watched.map((w) => w.data.peakPssBytes), mb)}; at that peak, by executable (median): ` +
+            atPssPeak.map(([name, bytes]) => `${name} ${mb(bytes)}`).join(", "),
+    );
     const cpu = [...medianByKey(watched.map((w) => w.data.cpuSecondsByExecutable))].sort((a, b) => b[1] - a[1]);
     out.push(`pulumi up, CPU seconds (user and system) by executable, median: ${cpu.map(([name, s]) => `${name} ${s.toFixed(1)}`).join(", ")}`);
 

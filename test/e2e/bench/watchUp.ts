@@ -4,6 +4,9 @@
  *  - the peak of the summed resident memory (VmRSS) of every process under the root (the pulumi CLI,
  *    its language host, the node program and the provider plugins), sampled every 100 ms from /proc,
  *    and what each executable held at that peak;
+ *  - the same for the proportional set size (Pss of smaps_rollup): a page shared by several processes
+ *    (the kubernetes provider's 300 MB binary, mapped by one process per cluster) counts once in the
+ *    sum, as in the memory a machine or a container's limit is charged, where VmRSS counts it in each;
  *  - the CPU time (user and system) each executable used, summed over its processes as last sampled;
  *  - the events of Pulumi's event log (`pulumi up --event-log <file>`), each stamped with the time it
  *    appeared in the file, polled every 5 ms: Pulumi's own timestamps are whole seconds. The CLI writes
@@ -33,6 +36,8 @@ export interface WatchedUp {
     readonly startMs: number;
     readonly peakRssBytes: number;
     readonly peakByExecutable: Record<string, number>;
+    readonly peakPssBytes: number;
+    readonly pssPeakByExecutable: Record<string, number>;
     readonly cpuSecondsByExecutable: Record<string, number>;
     readonly events: StampedEvent[];
 }
@@ -104,10 +109,24 @@ class EventLogTail {
 
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
 
-/** The summed VmRSS of every process under the root, by executable, and each process's CPU time. */
+/** The highest sum seen of one measure over the processes, and that sum by executable. */
+class Peak {
+    bytes = 0;
+    byExecutable: Record<string, number> = {};
+
+    offer(byExecutable: Record<string, number>): void {
+        const total = Object.values(byExecutable).reduce((a, b) => a + b, 0);
+        if (total > this.bytes) {
+            this.bytes = total;
+            this.byExecutable = byExecutable;
+        }
+    }
+}
+
+/** The summed VmRSS and Pss of every process under the root, by executable, and each process's CPU time. */
 class ProcessSampler {
-    peak = 0;
-    peakByExecutable: Record<string, number> = {};
+    readonly rss = new Peak();
+    readonly pss = new Peak();
     private readonly names = new Map<number, string>();
     /** Per process, its user and system CPU time (seconds) when last sampled. */
     private readonly cpuSeconds = new Map<number, number>();
@@ -135,23 +154,20 @@ class ProcessSampler {
             const ppid = Number(fields[1]);
             children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
         }
-        const byExecutable: Record<string, number> = {};
-        let total = 0;
+        const rssByExecutable: Record<string, number> = {};
+        const pssByExecutable: Record<string, number> = {};
         for (let queue = [...(children.get(this.root) ?? [])]; queue.length > 0; ) {
             const pid = queue.shift()!;
             queue = queue.concat(children.get(pid) ?? []);
             // utime and stime, the 14th and 15th fields of stat
             const [utime, stime] = stats.get(pid)!.slice(11, 13).map(Number);
             this.cpuSeconds.set(pid, (utime + stime) / CLOCK_TICKS_PER_SECOND);
-            const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readProc(pid, "status") ?? "")?.[1] ?? 0) * 1024;
             const name = this.name(pid);
-            byExecutable[name] = (byExecutable[name] ?? 0) + rss;
-            total += rss;
+            rssByExecutable[name] = (rssByExecutable[name] ?? 0) + kilobytes(readProc(pid, "status"), "VmRSS") * 1024;
+            pssByExecutable[name] = (pssByExecutable[name] ?? 0) + kilobytes(readProc(pid, "smaps_rollup"), "Pss") * 1024;
         }
-        if (total > this.peak) {
-            this.peak = total;
-            this.peakByExecutable = byExecutable;
-        }
+        this.rss.offer(rssByExecutable);
+        this.pss.offer(pssByExecutable);
     }
 
     private name(pid: number): string {
@@ -160,6 +176,11 @@ class ProcessSampler {
         }
         return this.names.get(pid)!;
     }
+}
+
+/** The "<field>: <n> kB" line of a /proc file, 0 if the process has ended. */
+function kilobytes(procFile: string | undefined, field: string): number {
+    return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(procFile ?? "")?.[1] ?? 0);
 }
 
 function readProc(pid: number, file: string): string | undefined {
@@ -191,8 +212,10 @@ function main(): void {
         tail.poll();
         const watched: WatchedUp = {
             startMs: Number(start) * 1000,
-            peakRssBytes: processes.peak,
-            peakByExecutable: processes.peakByExecutable,
+            peakRssBytes: processes.rss.bytes,
+            peakByExecutable: processes.rss.byExecutable,
+            peakPssBytes: processes.pss.bytes,
+            pssPeakByExecutable: processes.pss.byExecutable,
             cpuSecondsByExecutable: processes.cpuSecondsByExecutable(),
             events: tail.events,
         };
