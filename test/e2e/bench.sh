@@ -356,12 +356,9 @@ scale)
     for step in up down preview preview-no-refresh diff; do
         printf '  %-20s %s\n' "$step" "$(awk -F '\t' -v step="$step" '$2 == step { print $4 }' "$results" | spread)"
     done
-    printf '  %-20s %s MB\n' "peak RSS of up" "$(for ((run = 1; run <= runs; run++)); do
-        node -p "JSON.parse(require('fs').readFileSync('$work/watch-$run.json', 'utf8')).peakRssBytes / 1e6"
-    done | spread)"
-    printf '  %-20s %s MB\n' "peak PSS of up" "$(for ((run = 1; run <= runs; run++)); do
-        node -p "JSON.parse(require('fs').readFileSync('$work/watch-$run.json', 'utf8')).peakPssBytes / 1e6"
-    done | spread)"
+    # A field of each run's watch-<run>.json (watchUp.js), in MB, as median [min–max] over the runs.
+    watched_mb() { for ((run = 1; run <= runs; run++)); do node -p "JSON.parse(require('fs').readFileSync('$work/watch-$run.json', 'utf8')).$1 / 1e6"; done | spread; }
+    printf '  %-20s %s MB\n' "peak RSS of up" "$(watched_mb peakRssBytes)" "peak PSS of up" "$(watched_mb peakPssBytes)"
     memory_limit_report
     ;;
 e2e)
