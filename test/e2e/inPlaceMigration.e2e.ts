@@ -30,7 +30,6 @@ import { logTail } from "./localMesh";
 import { ProjectStack } from "./projectStack";
 import { changesOf, istiodIp, kubeletsFor, LEFT_BY_ISTIOD, leftOf, reinject } from "./upgradeSteps";
 
-
 /** Where a step's `pulumi up --diff` output is kept, for a look after the run. */
 const diffLog = (step: string) => path.join(work, `migration-${step}.diff.txt`);
 

@@ -27,7 +27,6 @@ import { logTail } from "./localMesh";
 import { ProjectStack } from "./projectStack";
 import { changesOf, istiodIp, kubeletsFor, LEFT_BY_ISTIOD, leftOf, reinject } from "./upgradeSteps";
 
-
 /**
  * What moving the `default` tag changes: updates in place, and in each cluster the replacement of
  * `istiod-default-validator` (docs/operations.md, *Revision-based*); nothing created or deleted.
