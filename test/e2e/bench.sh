@@ -32,8 +32,12 @@
 #   scale:            the program alone on E2E_CLUSTER_COUNT control planes: their start and usage, then
 #                     $BENCH_RUNS runs of `pulumi up` (peak memory of the Pulumi processes), no-change
 #                     preview with and without refresh, `preview --diff` and `pulumi destroy`; after the
-#                     first `up`, the control planes' usage and the state's size by resource type.
-#                     $BENCH_PULUMI_ENV and BENCH_PULUMI_LOG as for compare.
+#                     first `up`, the control planes' usage and the state's size by resource type and
+#                     split between the ordered pairs' remote secrets and the rest. $BENCH_PULUMI_ENV and
+#                     BENCH_PULUMI_LOG as for compare. BENCH_SETTINGS compares settings of the CLI on
+#                     the same control planes, interleaved: each run goes through each of them in
+#                     rotating order, e.g. "default|PULUMI_SKIP_CHECKPOINTS=true" ("default": none);
+#                     medians per setting and their ratios to the first.
 #                     For compare and scale, BENCH_MEMORY_LIMIT (e.g. 4G) runs each of the program's pulumi
 #                     commands in a memory cgroup of that limit (bench/program.sh): does it fit?
 #   e2e:              wall time of `npm run test:e2e` cold (empty caches, as for ci: what a fresh machine
@@ -91,7 +95,7 @@ memory_limit_report() {
     [[ -n ${BENCH_MEMORY_LIMIT:-} ]] || return 0
     echo "each pulumi command of the program in a memory cgroup limited to $BENCH_MEMORY_LIMIT; peak charge (page cache included), MB:"
     local action
-    for action in $(cut -f1 "$work/memory-limit.tsv" | sort -u); do
+    cut -f1 "$work/memory-limit.tsv" | sort -u | while IFS= read -r action; do
         printf '  %-28s %s, OOM kills: %s\n' "$action" \
             "$(awk -F '\t' -v a="$action" '$1 == a { print $2 / 1e6 }' "$work/memory-limit.tsv" | spread)" \
             "$(awk -F '\t' -v a="$action" '$1 == a { k += $3 } END { print k + 0 }' "$work/memory-limit.tsv")"
@@ -334,31 +338,52 @@ scale)
     rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
     bench_stack false
     results="$work/results.tsv"
-    [[ -z ${BENCH_PULUMI_ENV:-} ]] || echo "every pulumi command of the program runs with: $BENCH_PULUMI_ENV"
+    # The settings compared, "default" for none; each run goes through all of them, in rotating order.
+    IFS='|' read -r -a settings <<<"${BENCH_SETTINGS:-${BENCH_PULUMI_ENV:-default}}"
     [[ ${BENCH_PULUMI_LOG:-on} == on ]] || echo "the CLI's automatic debug log is off for every pulumi command of the program"
     echo "$n control planes (E2E_CONTROL_PLANES=${E2E_CONTROL_PLANES:-separate}) ready in $E2E_CLUSTERS_READY_SECONDS s, one after the other; then:"
     control_plane_usage
-    for ((run = 1; run <= runs; run++)); do
-        compare_program_up
-        if ((run == 1)); then
-            echo "the control planes after the first pulumi up:"
-            control_plane_usage
-            pulumi stack export --stack bench --cwd "$project" >"$work/state.json"
-            node build/test/e2e/bench/stateSize.js "$work/state.json" "$n"
-            echo "the backend's state file: $(($(stat -c %s "$work"/state/.pulumi/stacks/*/bench.json) / 1024)) KB"
-        fi
-        for step in preview preview-no-refresh diff down; do
-            compare_step program "$step"
+    for ((r = 1; r <= runs; r++)); do
+        for ((c = 0; c < ${#settings[@]}; c++)); do
+            s=$(((r - 1 + c) % ${#settings[@]}))
+            # The label of this run of this setting in $results and in the watch and event files' names.
+            run="$r@$s"
+            if [[ ${settings[s]} == default ]]; then unset BENCH_PULUMI_ENV; else export BENCH_PULUMI_ENV=${settings[s]}; fi
+            compare_program_up
+            if [[ ! -f $work/state.json ]]; then
+                echo "the control planes after the first pulumi up:"
+                control_plane_usage
+                pulumi stack export --stack bench --cwd "$project" >"$work/state.json"
+                node build/test/e2e/bench/stateSize.js "$work/state.json" "$n"
+                echo "the backend's state file: $(($(stat -c %s "$work"/state/.pulumi/stacks/*/bench.json) / 1024)) KB"
+            fi
+            for step in preview preview-no-refresh diff down; do
+                compare_step program "$step"
+            done
         done
-        log "run $run done"
+        log "run $r done"
     done
-    echo "$n clusters, $runs run(s), seconds as median [min–max]:"
-    for step in up down preview preview-no-refresh diff; do
-        printf '  %-20s %s\n' "$step" "$(awk -F '\t' -v step="$step" '$2 == step { print $4 }' "$results" | spread)"
+    # A step's seconds under setting $1, one line per run.
+    seconds_of() { awk -F '\t' -v step="$2" -v s="$1" '$2 == step && $3 ~ "@" s "$" { print $4 }' "$results"; }
+    # A field of each run's watch-<run>.json (watchUp.js) under setting $1, in MB, one line per run.
+    watched_mb() { for ((r = 1; r <= runs; r++)); do node -p "JSON.parse(require('fs').readFileSync('$work/watch-$r@$1.json', 'utf8')).$2 / 1e6"; done; }
+    for ((s = 0; s < ${#settings[@]}; s++)); do
+        echo "$n clusters, ${settings[s]}, $runs run(s), seconds as median [min–max]:"
+        for step in up down preview preview-no-refresh diff; do
+            printf '  %-20s %s\n' "$step" "$(seconds_of "$s" "$step" | spread)"
+        done
+        printf '  %-20s %s MB\n' "peak RSS of up" "$(watched_mb "$s" peakRssBytes | spread)" "peak PSS of up" "$(watched_mb "$s" peakPssBytes | spread)"
     done
-    # A field of each run's watch-<run>.json (watchUp.js), in MB, as median [min–max] over the runs.
-    watched_mb() { for ((run = 1; run <= runs; run++)); do node -p "JSON.parse(require('fs').readFileSync('$work/watch-$run.json', 'utf8')).$1 / 1e6"; done | spread; }
-    printf '  %-20s %s MB\n' "peak RSS of up" "$(watched_mb peakRssBytes)" "peak PSS of up" "$(watched_mb peakPssBytes)"
+    if ((${#settings[@]} > 1)); then
+        echo "ratio of the medians to the first setting (${settings[0]}):"
+        for ((s = 1; s < ${#settings[@]}; s++)); do
+            printf '  %s:' "${settings[s]}"
+            for step in up down preview preview-no-refresh diff; do
+                printf ' %s %s' "$step" "$(awk -v a="$(seconds_of "$s" "$step" | median)" -v b="$(seconds_of 0 "$step" | median)" 'BEGIN { printf "%.2fx", a / b }')"
+            done
+            printf ' peak PSS %s\n' "$(awk -v a="$(watched_mb "$s" peakPssBytes | median)" -v b="$(watched_mb 0 peakPssBytes | median)" 'BEGIN { printf "%.2fx", a / b }')"
+        done
+    fi
     memory_limit_report
     ;;
 e2e)

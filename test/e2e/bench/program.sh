@@ -27,7 +27,8 @@ pulumi_bench() { in_memory_limit env ${BENCH_PULUMI_ENV:-} pulumi "$@" --stack b
 # whether it fits: a command that needs more is killed by the OOM killer and fails. The page cache is
 # dropped first, so that the binaries' pages are read and charged again, as on a fresh runner. The
 # cgroup's peak charge (page cache included, reclaimed under the limit) and its OOM kills are appended
-# to <work>/memory-limit.tsv: action, peak bytes, OOM kills, exit status. Needs root and cgroup v1 or v2.
+# to <work>/memory-limit.tsv: action with $BENCH_PULUMI_ENV, peak bytes, OOM kills, exit status. Needs
+# root and cgroup v1 or v2.
 in_memory_limit() { # <command...>
     [[ -n ${BENCH_MEMORY_LIMIT:-} ]] || { "$@"; return; }
     local cgroup status=0 peak kills
@@ -45,7 +46,7 @@ in_memory_limit() { # <command...>
     else
         peak=$(<"$cgroup/memory.peak") kills=$(sed -n 's/^oom_kill //p' "$cgroup/memory.events")
     fi
-    printf '%s\t%s\t%s\t%s\n' "$action" "$peak" "${kills:-0}" "$status" >>"$work/memory-limit.tsv"
+    printf '%s\t%s\t%s\t%s\n' "$action${BENCH_PULUMI_ENV:+ ($BENCH_PULUMI_ENV)}" "$peak" "${kills:-0}" "$status" >>"$work/memory-limit.tsv"
     # The plugins may outlive the CLI by a moment; the cgroup can go once they have.
     for _ in {1..50}; do rmdir "$cgroup" 2>/dev/null && break; sleep 0.1; done
     return "$status"
