@@ -18,9 +18,11 @@ set -euo pipefail
 action=$1 work=$2 n=$3
 project="$work/project"
 stack_file="$project/Pulumi.bench.yaml"
-# $BENCH_PULUMI_ENV: environment settings for every pulumi command of the program, e.g.
-# "PULUMI_SKIP_CHECKPOINTS=true" to time the program under a setting of the CLI.
-pulumi_bench() { in_memory_limit env ${BENCH_PULUMI_ENV:-} pulumi "$@" --stack bench --cwd "$project" --non-interactive; }
+# Each pulumi command of the program as the npm scripts run it (scripts/run-pulumi.sh), with
+# $BENCH_PULUMI_ENV, environment settings such as "PULUMI_SKIP_CHECKPOINTS=false" (the CLI's default
+# instead of the scripts').
+run_pulumi=$(cd "$(dirname "$0")/../../../scripts" && pwd)/run-pulumi.sh
+pulumi_bench() { in_memory_limit env ${BENCH_PULUMI_ENV:-} bash "$run_pulumi" "$@" --stack bench --cwd "$project" --non-interactive; }
 
 # $BENCH_MEMORY_LIMIT (bytes, or with a K, M or G suffix): each pulumi command of the program runs in a
 # memory cgroup of that limit, as on a CI runner or in a container of that size, so that the kernel says
