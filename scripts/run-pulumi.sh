@@ -9,7 +9,8 @@
 # - The setting's price, guarded. A run killed before the CLI could write the state (kill -9, an OOM
 #   kill, a cancelled CI job) recorded nothing of what it did. While an `up` runs with the setting, the
 #   stack carries the tag istio-multicluster:unsaved-up, the digest of its config file; the tag goes
-#   once the CLI has recorded the run's end in the stack's history. A later command that finds it stops,
+#   when pulumi ends by itself, having written the state (also after a failure or Ctrl-C), and stays if
+#   a signal killed it or this script. A later command that finds it stops,
 #   unless it is an `up` of the same config, which takes over what the killed run created (the fault
 #   suite): a `destroy`, or an `up` of a config without some of those objects, would leave them in the
 #   clusters, unrecorded. A `preview` warns.
@@ -46,8 +47,6 @@ config_digest() {
     fi
     if [[ -f $file ]]; then sha256sum <"$file" | cut -c1-16; else echo none; fi
 }
-# The stack's last recorded update (the CLI records one when a command ends), empty before the first.
-last_update() { stack_pulumi stack history --json --page-size 1 | node -e 'const h = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(h.length ? JSON.stringify(h[0]) : "")'; }
 truthy() { [[ $1 =~ ^(1|[Tt]rue|TRUE)$ ]]; }
 
 # Empty also for a stack that does not exist yet: the CLI says so itself.
@@ -70,19 +69,20 @@ if [[ $command != up ]] || ! truthy "${PULUMI_SKIP_CHECKPOINTS:-}"; then
     exec bash "$here/with-private-tmpdir.sh" pulumi "$@"
 fi
 
-# Without the bookkeeping (a backend without stack tags or history), the state is written after every step.
-if ! { before=$(last_update) && stack_pulumi stack tag set "$tag" "$(config_digest)"; }; then
+# Without stack tags (a backend that lacks them), the state is written after every step.
+if ! stack_pulumi stack tag set "$tag" "$(config_digest)"; then
     echo "warning: could not tag the stack for the run; running with PULUMI_SKIP_CHECKPOINTS=false" >&2
     PULUMI_SKIP_CHECKPOINTS=false exec bash "$here/with-private-tmpdir.sh" pulumi "$@"
 fi
-# Ctrl-C or a closed terminal reaches pulumi too, which ends the run and writes the state: this script
-# waits for it, then looks.
+# Ctrl-C or a closed terminal reaches pulumi too: this script waits for it to end, then looks.
 trap : INT TERM HUP
 status=0
 bash "$here/with-private-tmpdir.sh" pulumi "$@" || status=$?
-if [[ $(last_update) != "$before" ]]; then
-    stack_pulumi stack tag rm "$tag"
+# 129 to 192: a signal killed pulumi (128 + its number) before it wrote the state. Otherwise it ended
+# by itself (0, or 255 on failure, Ctrl-C included), the state written, or no update begun.
+if ((status > 128 && status <= 192)); then
+    echo "error: pulumi was killed (status $status) before it wrote the state: the stack keeps the tag $tag, and the next command must be \`pulumi up\` through this script with this config" >&2
 else
-    echo "error: pulumi ended before it recorded this run (status $status): the stack keeps the tag $tag, and the next command must be \`pulumi up\` through this script with this config" >&2
+    stack_pulumi stack tag rm "$tag"
 fi
 exit "$status"

@@ -10,8 +10,8 @@ set -euo pipefail
 private=$(mktemp -d "${TMPDIR:-/tmp}/istio-multicluster.XXXXXX")
 trap 'rm -rf -- "$private"' EXIT
 # bash runs these once the command has returned, so pulumi's own handling of Ctrl-C (finishing the
-# operations in flight) is never cut short by the directory going away under it.
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# operations in flight) is never cut short by the directory going away under it; the script then ends
+# with the command's own status (scripts/run-pulumi.sh tells a pulumi that ended by itself from one a
+# signal killed by it).
+trap : HUP INT TERM
 TMPDIR=$private "$@"

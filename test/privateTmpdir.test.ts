@@ -78,14 +78,23 @@ describe("with-private-tmpdir.sh runs pulumi with its temporary files in a priva
 });
 
 describe("npm scripts", () => {
-    it("run every pulumi operation that configures the providers through with-private-tmpdir.sh", () => {
+    it("run every pulumi operation that configures the providers through run-pulumi.sh, which runs pulumi through with-private-tmpdir.sh", () => {
         const scripts: Record<string, string> = JSON.parse(fs.readFileSync("package.json", "utf8")).scripts;
         const operations = Object.entries(scripts).flatMap(([name, script]) =>
-            [...script.matchAll(/(\S+ )?pulumi (up|preview|destroy|refresh)\b/g)].map((m) => ({ name, wrapped: m[1] === "scripts/with-private-tmpdir.sh " })),
+            [...script.matchAll(/(\S+)?( pulumi)? (up|preview|destroy|refresh)\b/g)]
+                .filter((m) => m[2] || m[1]?.endsWith("run-pulumi.sh"))
+                .map((m) => ({ name, wrapped: m[1] === "scripts/run-pulumi.sh" && !m[2] })),
         );
         assert.deepEqual(operations.map((o) => o.name).sort(), ["destroy", "preview", "up"]);
         for (const { name, wrapped } of operations) {
-            assert.ok(wrapped, `npm run ${name} runs pulumi with the shared $TMPDIR`);
+            assert.ok(wrapped, `npm run ${name} runs pulumi through scripts/run-pulumi.sh`);
+        }
+        const runner = fs.readFileSync("scripts/run-pulumi.sh", "utf8");
+        // The lines that run the user's command (pulumi "$@" alone; the script's own stack tag and history queries start no provider).
+        const userCommand = [...runner.matchAll(/^[^#\n]*\bpulumi "\$@"( \|\|.*)?$/gm)].map((m) => m[0].trim());
+        assert.equal(userCommand.length, 4, userCommand.join("\n"));
+        for (const line of userCommand) {
+            assert.match(line, /with-private-tmpdir\.sh" pulumi "\$@"/, `run-pulumi.sh runs pulumi without the private $TMPDIR: ${line}`);
         }
     });
 });

@@ -13,7 +13,7 @@ import { after, before, describe, it } from "node:test";
 import * as yaml from "js-yaml";
 import { admin, apiServer, CLUSTERS, inHarness, projectDir, stackConfig, work } from "./e2eStack";
 import { everyObject, getJson, inventory, isGone, mustKubectl } from "./kube";
-import { CliResult, EngineEvent, Interruption, killCli, killTree, PulumiCli, stillRunning, urnOf } from "./pulumiCli";
+import { CliResult, EngineEvent, Interruption, killCli, killTree, PulumiCli, RUN_PULUMI, stillRunning, urnOf } from "./pulumiCli";
 import { ProjectStack } from "./projectStack";
 
 const STACK = "faults";
@@ -162,6 +162,42 @@ describe("recovery from faults", { concurrency: 1 }, () => {
     fault("group-killed-at-random", () => {
         const at = 2 + Math.random() * (undisturbedUpSeconds - 2);
         return interruptedUp(`CLI and plugins killed at ${at.toFixed(1)} s (random)`, { at: (_, t) => t >= at, strike: killTree });
+    });
+
+    // The npm scripts' way (scripts/run-pulumi.sh): the state written once, at the end, so a killed `up` recorded
+    // nothing; the script then refuses a destroy and an `up` of another config, and lets an `up` of the same
+    // config take over what the killed run created.
+    fault("group-killed-under-the-npm-scripts", async () => {
+        const scripts = new PulumiCli(STACK, projectDir, work, { command: RUN_PULUMI });
+        const resources = () => JSON.parse(project.exportState()).deployment.resources ?? [];
+        const recordedBefore = resources().length;
+        const struck = await scripts.run(["up", "--yes", "--skip-preview"], { at: onResource(/::cluster\d-istiod($|:)/), strike: killTree });
+        assert.ok(struck.struckAt !== undefined, `the fault never struck; the up exited ${struck.code}\n${struck.output.slice(-2000)}`);
+        const afterFault = objectCount(madeByTheRun(beforeUp));
+        assert.equal(resources().length, recordedBefore, "the killed up recorded resources: the state was written before the end");
+        await scripts.mustRun(["cancel", "--yes"]);
+        const destroy = await scripts.run(["destroy", "--yes", "--skip-preview"]);
+        assert.equal(destroy.code, 1, destroy.output.slice(-2000));
+        writeMeshId("mesh2");
+        const changed = await scripts.run(["up", "--yes", "--skip-preview"]);
+        writeMeshId("mesh1");
+        assert.equal(changed.code, 1, changed.output.slice(-2000));
+        assert.equal(objectCount(madeByTheRun(beforeUp)), afterFault, "a refused command changed the clusters");
+
+        const started = Date.now();
+        await scripts.mustRun(["up", "--yes", "--skip-preview"]);
+        const seconds = (Date.now() - started) / 1000;
+        assertConverged();
+        rows.push({
+            fault: "CLI and plugins killed during istiod, under the npm scripts",
+            recovery: "pulumi cancel; destroy and an up of another config refused; up",
+            convergeSeconds: seconds,
+            objectsAfterFault: afterFault,
+            objectsAfterRecovery: objectCount(madeByTheRun(beforeUp)),
+            survivors: 0,
+        });
+        await scripts.mustRun(["destroy", "--yes", "--skip-preview"]);
+        assertNothingLeft();
     });
 
     fault("apiserver-lost-during-up", async () => {

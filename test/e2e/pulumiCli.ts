@@ -93,6 +93,16 @@ export function descendantsOf(pid: number): number[] {
 /** Whether a process still runs (not gone, not a zombie waiting to be reaped). */
 export const stillRunning = (pid: number) => !["Z", "X", undefined].includes(processStatus(pid)?.state);
 
+/** How a PulumiCli runs pulumi: the command before pulumi's arguments, and environment settings added to this process's. */
+export interface CliRunner {
+    /** `["pulumi"]` by default; `RUN_PULUMI` for pulumi as the npm scripts run it. */
+    readonly command?: readonly string[];
+    readonly env?: NodeJS.ProcessEnv;
+}
+
+/** pulumi as the npm scripts run it (scripts/run-pulumi.sh), from the repository's root. */
+export const RUN_PULUMI = ["bash", path.resolve("scripts/run-pulumi.sh")] as const;
+
 /**
  * The real `pulumi` CLI against one stack, each command in its own process group so that a fault can
  * kill it alone or with every plugin it started.
@@ -104,16 +114,18 @@ export class PulumiCli {
         private readonly stack: string,
         private readonly projectDir: string,
         private readonly logDir: string,
+        private readonly runner: CliRunner = {},
     ) {}
 
     run(args: string[], interruption?: Interruption): Promise<CliResult> {
         const eventLog = path.join(this.logDir, `${this.stack}-${++this.runs}-${args[0]}.events.jsonl`);
         const logged = WITH_EVENT_LOG.has(args[0]) ? ["--event-log", eventLog] : [];
-        const child = spawn("pulumi", [...args, "--stack", this.stack, "--cwd", this.projectDir, "--non-interactive", ...logged], {
+        const [command, ...before] = this.runner.command ?? ["pulumi"];
+        const child = spawn(command, [...before, ...args, "--stack", this.stack, "--cwd", this.projectDir, "--non-interactive", ...logged], {
             detached: true,
             stdio: ["ignore", "pipe", "pipe"],
             // --event-log is one of the CLI's debug commands (as the Automation API enables it).
-            env: { ...process.env, PULUMI_DEBUG_COMMANDS: "true" },
+            env: { ...process.env, ...this.runner.env, PULUMI_DEBUG_COMMANDS: "true" },
         });
         const started = Date.now();
         const elapsed = () => (Date.now() - started) / 1000;

@@ -9,4 +9,4 @@ E2E_CLUSTER_COUNT=2 # mesh.e2e.ts tests two clusters
 
 e2e_setup istio-mc-e2e
 rm -rf build && npx tsc -p tsconfig.test.json --noCheck false
-node --test --test-concurrency=1 build/test/e2e/crdSet.e2e.js build/test/e2e/mesh.e2e.js build/test/e2e/primaryRemote.e2e.js build/test/e2e/traffic.e2e.js
+node --test --test-concurrency=1 build/test/e2e/crdSet.e2e.js build/test/e2e/mesh.e2e.js build/test/e2e/primaryRemote.e2e.js build/test/e2e/traffic.e2e.js build/test/e2e/runPulumi.e2e.js
