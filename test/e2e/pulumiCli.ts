@@ -108,7 +108,8 @@ export const RUN_PULUMI = ["bash", path.resolve("scripts/run-pulumi.sh")] as con
  * kill it alone or with every plugin it started.
  */
 export class PulumiCli {
-    private runs = 0;
+    /** Numbers every command's event log, across the instances that share a log directory. */
+    private static runs = 0;
 
     constructor(
         private readonly stack: string,
@@ -118,7 +119,7 @@ export class PulumiCli {
     ) {}
 
     run(args: string[], interruption?: Interruption): Promise<CliResult> {
-        const eventLog = path.join(this.logDir, `${this.stack}-${++this.runs}-${args[0]}.events.jsonl`);
+        const eventLog = path.join(this.logDir, `${this.stack}-${++PulumiCli.runs}-${args[0]}.events.jsonl`);
         const logged = WITH_EVENT_LOG.has(args[0]) ? ["--event-log", eventLog] : [];
         const [command, ...before] = this.runner.command ?? ["pulumi"];
         const child = spawn(command, [...before, ...args, "--stack", this.stack, "--cwd", this.projectDir, "--non-interactive", ...logged], {
