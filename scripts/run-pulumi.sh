@@ -52,7 +52,7 @@ truthy() { [[ $1 =~ ^(1|[Tt]rue|TRUE)$ ]]; }
 # Empty also for a stack that does not exist yet: the CLI says so itself.
 unsaved=$(stack_pulumi stack tag get "$tag" 2>/dev/null) || unsaved=""
 if [[ -n $unsaved ]]; then
-    recovery="Make sure no pulumi runs for the stack; if it is locked, \`pulumi cancel --yes ${stack_args[*]}\`; then \`pulumi up\` through this script, with the config that run had (digest $unsaved), to take over what it created. If its objects are known to be gone (the clusters were deleted), \`pulumi stack tag rm $tag ${stack_args[*]}\` lets any command run."
+    recovery="Make sure no pulumi runs for the stack; if it is locked, \`pulumi cancel --yes ${stack_args[*]}\`; then \`npm run up\` (another stack: \`bash scripts/run-pulumi.sh up --stack <name>\`) with the config that run had (digest $unsaved): it takes over what that run created. If those objects are known to be gone (the clusters were deleted), \`pulumi stack tag rm $tag ${stack_args[*]}\` lets any command run."
     case $command in
     preview) echo "warning: the last \`pulumi up\` of this stack ended before the CLI wrote the state (tag $tag): objects it created may be missing from this preview. $recovery" >&2 ;;
     destroy) echo "error: the last \`pulumi up\` of this stack ended before the CLI wrote the state (tag $tag): a destroy now would leave the objects it created in the clusters. $recovery" >&2; exit 1 ;;
@@ -64,7 +64,8 @@ if [[ -n $unsaved ]]; then
     esac
 fi
 
-[[ $command != preview ]] && export PULUMI_SKIP_CHECKPOINTS=${PULUMI_SKIP_CHECKPOINTS:-true}
+# A preview writes no state.
+if [[ $command != preview ]]; then export PULUMI_SKIP_CHECKPOINTS=${PULUMI_SKIP_CHECKPOINTS:-true}; fi
 if [[ $command != up ]] || ! truthy "${PULUMI_SKIP_CHECKPOINTS:-}"; then
     exec bash "$here/with-private-tmpdir.sh" pulumi "$@"
 fi
@@ -81,7 +82,7 @@ bash "$here/with-private-tmpdir.sh" pulumi "$@" || status=$?
 # 129 to 192: a signal killed pulumi (128 + its number) before it wrote the state. Otherwise it ended
 # by itself (0, or 255 on failure, Ctrl-C included), the state written, or no update begun.
 if ((status > 128 && status <= 192)); then
-    echo "error: pulumi was killed (status $status) before it wrote the state: the stack keeps the tag $tag, and the next command must be \`pulumi up\` through this script with this config" >&2
+    echo "error: pulumi was killed (status $status) before it wrote the state: the stack keeps the tag $tag, and the next command must be this up again, with this config" >&2
 else
     stack_pulumi stack tag rm "$tag"
 fi
