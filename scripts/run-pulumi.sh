@@ -49,6 +49,9 @@ config_digest() {
 }
 truthy() { [[ $1 =~ ^(1|[Tt]rue|TRUE)$ ]]; }
 
+# What an `up` runs with, for the guard and the tag.
+digest=""
+if [[ $command == up ]]; then digest=$(config_digest); fi
 # Empty also for a stack that does not exist yet: the CLI says so itself.
 unsaved=$(stack_pulumi stack tag get "$tag" 2>/dev/null) || unsaved=""
 if [[ -n $unsaved ]]; then
@@ -57,8 +60,7 @@ if [[ -n $unsaved ]]; then
     preview) echo "warning: the last \`pulumi up\` of this stack ended before the CLI wrote the state (tag $tag): objects it created may be missing from this preview. $recovery" >&2 ;;
     destroy) echo "error: the last \`pulumi up\` of this stack ended before the CLI wrote the state (tag $tag): a destroy now would leave the objects it created in the clusters. $recovery" >&2; exit 1 ;;
     up)
-        now=$(config_digest)
-        [[ $now == "$unsaved" ]] || { echo "error: the last \`pulumi up\` of this stack ended before the CLI wrote the state (tag $tag), with another config (digest $unsaved, now $now): an up of this one could leave objects that run created in the clusters, unrecorded. $recovery" >&2; exit 1; }
+        [[ $digest == "$unsaved" ]] || { echo "error: the last \`pulumi up\` of this stack ended before the CLI wrote the state (tag $tag), with another config (digest $unsaved, now $digest): an up of this one could leave objects that run created in the clusters, unrecorded. $recovery" >&2; exit 1; }
         echo "the last \`pulumi up\` of this stack ended before the CLI wrote the state; this one, with the same config, takes over what it created" >&2
         ;;
     esac
@@ -71,7 +73,7 @@ if [[ $command != up ]] || ! truthy "${PULUMI_SKIP_CHECKPOINTS:-}"; then
 fi
 
 # Without stack tags (a backend that lacks them), the state is written after every step.
-if ! stack_pulumi stack tag set "$tag" "$(config_digest)"; then
+if ! stack_pulumi stack tag set "$tag" "$digest"; then
     echo "warning: could not tag the stack for the run; running with PULUMI_SKIP_CHECKPOINTS=false" >&2
     PULUMI_SKIP_CHECKPOINTS=false exec bash "$here/with-private-tmpdir.sh" pulumi "$@"
 fi
