@@ -10,18 +10,20 @@
 #   kill, a cancelled CI job) recorded nothing of what it did. While an `up` runs with the setting, the
 #   stack carries the tag istio-multicluster:unsaved-up, the digest of its config file; the tag goes
 #   when pulumi ends by itself, having written the state (also after a failure or Ctrl-C), and stays if
-#   a signal killed it or this script. A later command that finds it stops,
-#   unless it is an `up` of the same config, which takes over what the killed run created (the fault
-#   suite): a `destroy`, or an `up` of a config without some of those objects, would leave them in the
-#   clusters, unrecorded. A `preview` warns.
+#   a signal killed it or this script. A later command that finds it stops, unless it is an `up` of the
+#   same config, which takes over what the killed run created (the fault suite): a `destroy`, or an `up`
+#   of a config without some of those objects, would leave them in the clusters, unrecorded. A
+#   `preview` warns.
 set -euo pipefail
 (($#)) || { echo "usage: run-pulumi.sh <pulumi command> [arguments...]" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 command=$1
 tag=istio-multicluster:unsaved-up
 
-[[ $command == up || $command == destroy || $command == preview ]] ||
-    exec bash "$here/with-private-tmpdir.sh" pulumi "$@"
+# The user's command, always with the private $TMPDIR.
+private_pulumi() { bash "$here/with-private-tmpdir.sh" pulumi "$@"; }
+
+if [[ $command != up && $command != destroy && $command != preview ]]; then private_pulumi "$@"; exit; fi
 
 # The stack, project directory and config file the arguments name; pulumi's own defaults otherwise.
 stack_args=() project_dir=. config_file=""
@@ -68,19 +70,18 @@ fi
 
 # A preview writes no state.
 if [[ $command != preview ]]; then export PULUMI_SKIP_CHECKPOINTS=${PULUMI_SKIP_CHECKPOINTS:-true}; fi
-if [[ $command != up ]] || ! truthy "${PULUMI_SKIP_CHECKPOINTS:-}"; then
-    exec bash "$here/with-private-tmpdir.sh" pulumi "$@"
-fi
+if [[ $command != up ]] || ! truthy "${PULUMI_SKIP_CHECKPOINTS:-}"; then private_pulumi "$@"; exit; fi
 
 # Without stack tags (a backend that lacks them), the state is written after every step.
 if ! stack_pulumi stack tag set "$tag" "$digest"; then
     echo "warning: could not tag the stack for the run; running with PULUMI_SKIP_CHECKPOINTS=false" >&2
-    PULUMI_SKIP_CHECKPOINTS=false exec bash "$here/with-private-tmpdir.sh" pulumi "$@"
+    PULUMI_SKIP_CHECKPOINTS=false private_pulumi "$@"
+    exit
 fi
 # Ctrl-C or a closed terminal reaches pulumi too: this script waits for it to end, then looks.
 trap : INT TERM HUP
 status=0
-bash "$here/with-private-tmpdir.sh" pulumi "$@" || status=$?
+private_pulumi "$@" || status=$?
 # 129 to 192: a signal killed pulumi (128 + its number) before it wrote the state. Otherwise it ended
 # by itself (0, or 255 on failure, Ctrl-C included), the state written, or no update begun.
 if ((status > 128 && status <= 192)); then
